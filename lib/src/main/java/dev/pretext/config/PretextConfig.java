@@ -1,0 +1,223 @@
+package dev.pretext.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigRenderOptions;
+import dev.pretext.UserError;
+
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * The resolved configuration, parsed once into typed, validated values. Each accessor's key is the
+ * HOCON path documented in {@code pretext/reference.conf}; a bad value is a {@link UserError}
+ * naming the key and what is allowed.
+ */
+public final class PretextConfig implements Serializable {
+    public static final List<String> FORMATS = List.of("cifar10", "cifar100", "stl10");
+    public static final List<String> METHODS = List.of("simclr");
+    public static final List<String> BACKBONES = List.of("resnet18-cifar", "conv4");
+    public static final List<String> TRAINERS = List.of("paramavg", "shared");
+    public static final List<String> OPTIMIZERS = List.of("adam", "adamw", "sgd");
+
+    private final String rendered;
+
+    public final String dataFormat;
+    public final String dataInput;
+    public final String dataTable;
+    public final int dataShards;
+    public final String onCorrupt;
+    public final int synthTrain;
+    public final int synthTest;
+    public final int synthUnlabeled;
+    public final long synthSeed;
+    public final float[] mean;
+    public final float[] std;
+    public final List<String> pretrainSplits;
+
+    public final String runDir;
+    public final String runId;
+    public final long seed;
+
+    public final String methodName;
+    public final double temperature;
+    public final int projectionDim;
+    public final int projectionHidden;
+
+    public final String backbone;
+    public final double width;
+
+    public final String augmentMode;
+    public final double cropScaleMin;
+    public final double cropScaleMax;
+    public final double flipP;
+    public final double jitterP;
+    public final double brightness;
+    public final double contrast;
+    public final double saturation;
+    public final double hue;
+    public final double grayscaleP;
+    public final double blurP;
+
+    public final int epochs;
+    public final double maxSeconds;
+    public final int batchSize;
+    public final String trainer;
+    public final int workers;
+    public final String optimizer;
+    public final double lr;
+    public final double weightDecay;
+    public final double warmupEpochs;
+    public final int averagingFrequency;
+    public final int chunksPerEpoch;
+
+    public final int knnK;
+    public final double knnTemperature;
+    public final double valFraction;
+    public final double[] regGrid;
+    public final int maxIter;
+    public final boolean baselines;
+
+    public final String sparkMaster;
+
+    PretextConfig(Config c) {
+        this.rendered = c.root().render(
+                ConfigRenderOptions.defaults().setOriginComments(false).setJson(false));
+        dataFormat = oneOf(c, "data.format", FORMATS);
+        dataInput = c.getString("data.input");
+        dataTable = c.getString("data.table");
+        dataShards = intIn(c, "data.shards", 1, 100_000);
+        onCorrupt = oneOf(c, "data.on-corrupt", List.of("fail", "skip"));
+        synthTrain = intIn(c, "data.synth.train-images", 10, 10_000_000);
+        synthTest = intIn(c, "data.synth.test-images", 10, 10_000_000);
+        synthUnlabeled = intIn(c, "data.synth.unlabeled-images", 0, 10_000_000);
+        synthSeed = get(c, "data.synth.seed", () -> c.getLong("data.synth.seed"), "an integer");
+        mean = floats(c, "data.mean", 3);
+        std = floats(c, "data.std", 3);
+        for (float s : std) {
+            if (!(s > 0)) {
+                throw new UserError("config key 'data.std': every value must be > 0");
+            }
+        }
+        pretrainSplits = get(c, "data.pretrain-splits", () -> c.getStringList("data.pretrain-splits"), "a list of split names");
+        if (pretrainSplits.isEmpty()) {
+            throw new UserError("config key 'data.pretrain-splits': give at least one split (e.g. [train])");
+        }
+
+        runDir = nonEmpty(c, "run.dir");
+        runId = c.getString("run.id");
+        if (!runId.isEmpty() && !runId.matches("[A-Za-z0-9._-]+")) {
+            throw new UserError("config key 'run.id': use letters, digits, '.', '_' or '-' (got '" + runId + "')");
+        }
+        seed = get(c, "run.seed", () -> c.getLong("run.seed"), "an integer");
+
+        methodName = oneOf(c, "method.name", METHODS);
+        temperature = dblIn(c, "method.temperature", 1e-4, 100);
+        projectionDim = intIn(c, "method.projection-dim", 2, 65_536);
+        projectionHidden = intIn(c, "method.projection-hidden", 0, 65_536);
+
+        backbone = oneOf(c, "model.backbone", BACKBONES);
+        width = dblIn(c, "model.width", 0.01, 8);
+
+        augmentMode = oneOf(c, "augment.mode", List.of("on-the-fly", "materialised"));
+        cropScaleMin = dblIn(c, "augment.crop-scale-min", 0.01, 1);
+        cropScaleMax = dblIn(c, "augment.crop-scale-max", cropScaleMin, 1);
+        flipP = dblIn(c, "augment.flip-p", 0, 1);
+        jitterP = dblIn(c, "augment.jitter-p", 0, 1);
+        brightness = dblIn(c, "augment.brightness", 0, 1);
+        contrast = dblIn(c, "augment.contrast", 0, 1);
+        saturation = dblIn(c, "augment.saturation", 0, 1);
+        hue = dblIn(c, "augment.hue", 0, 0.5);
+        grayscaleP = dblIn(c, "augment.grayscale-p", 0, 1);
+        blurP = dblIn(c, "augment.blur-p", 0, 1);
+
+        epochs = intIn(c, "train.epochs", 1, 100_000);
+        maxSeconds = dblIn(c, "train.max-seconds", 0, 1e9);
+        batchSize = intIn(c, "train.batch-size", 2, 65_536);
+        trainer = oneOf(c, "train.trainer", TRAINERS);
+        workers = intIn(c, "train.workers", 1, 10_000);
+        optimizer = oneOf(c, "train.optimizer", OPTIMIZERS);
+        lr = dblIn(c, "train.lr", 1e-8, 100);
+        weightDecay = dblIn(c, "train.weight-decay", 0, 1);
+        warmupEpochs = dblIn(c, "train.warmup-epochs", 0, 100_000);
+        averagingFrequency = intIn(c, "train.averaging-frequency", 1, 100_000);
+        chunksPerEpoch = intIn(c, "train.chunks-per-epoch", 1, 10_000);
+
+        knnK = intIn(c, "eval.knn-k", 1, 100_000);
+        knnTemperature = dblIn(c, "eval.knn-temperature", 1e-4, 100);
+        valFraction = dblIn(c, "eval.val-fraction", 0.01, 0.9);
+        List<Double> grid = get(c, "eval.reg-grid", () -> c.getDoubleList("eval.reg-grid"), "a list of numbers");
+        if (grid.isEmpty() || grid.stream().anyMatch(v -> v < 0)) {
+            throw new UserError("config key 'eval.reg-grid': give a non-empty list of values >= 0");
+        }
+        regGrid = grid.stream().mapToDouble(Double::doubleValue).toArray();
+        maxIter = intIn(c, "eval.max-iter", 1, 100_000);
+        baselines = get(c, "eval.baselines", () -> c.getBoolean("eval.baselines"), "true or false");
+
+        sparkMaster = c.getString("spark.master");
+    }
+
+    /** The resolved configuration as HOCON, saved as {@code config.conf} in each run. */
+    public String render() {
+        return rendered;
+    }
+
+    private interface Getter<T> {
+        T get();
+    }
+
+    private static <T> T get(Config c, String key, Getter<T> g, String expected) {
+        try {
+            return g.get();
+        } catch (ConfigException.Missing e) {
+            throw new UserError("config key '" + key + "' is required (" + expected + ")");
+        } catch (ConfigException e) {
+            throw new UserError("config key '" + key + "': expected " + expected + " (" + e.getMessage() + ")");
+        }
+    }
+
+    private static String oneOf(Config c, String key, List<String> allowed) {
+        String v = get(c, key, () -> c.getString(key), "one of " + String.join("|", allowed));
+        if (!allowed.contains(v)) {
+            throw new UserError("config key '" + key + "': '" + v + "' is not allowed; use one of "
+                    + String.join("|", allowed));
+        }
+        return v;
+    }
+
+    private static String nonEmpty(Config c, String key) {
+        String v = get(c, key, () -> c.getString(key), "a non-empty string");
+        if (v.isBlank()) {
+            throw new UserError("config key '" + key + "' must not be empty");
+        }
+        return v;
+    }
+
+    private static int intIn(Config c, String key, int lo, int hi) {
+        int v = get(c, key, () -> c.getInt(key), "an integer in [" + lo + ", " + hi + "]");
+        if (v < lo || v > hi) {
+            throw new UserError("config key '" + key + "': " + v + " is out of range; allowed [" + lo + ", " + hi + "]");
+        }
+        return v;
+    }
+
+    private static double dblIn(Config c, String key, double lo, double hi) {
+        double v = get(c, key, () -> c.getDouble(key), "a number in [" + lo + ", " + hi + "]");
+        if (!(v >= lo && v <= hi)) {
+            throw new UserError("config key '" + key + "': " + v + " is out of range; allowed [" + lo + ", " + hi + "]");
+        }
+        return v;
+    }
+
+    private static float[] floats(Config c, String key, int n) {
+        List<Double> l = get(c, key, () -> c.getDoubleList(key), "a list of " + n + " numbers");
+        if (l.size() != n) {
+            throw new UserError("config key '" + key + "': expected " + n + " numbers, got " + l.size());
+        }
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = l.get(i).floatValue();
+        }
+        return out;
+    }
+}
