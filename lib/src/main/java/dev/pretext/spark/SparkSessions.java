@@ -12,19 +12,20 @@ public final class SparkSessions {
     }
 
     /**
-     * @param master {@code local[2]}, {@code yarn}, ... or null to keep whatever spark-submit set
+     * @param master {@code local[2]}, {@code yarn}, ... or empty/null to keep what spark-submit set
+     *               (local[*] when nothing set one)
      * @param app    application name shown in the Spark UI
      */
     public static SparkSession getOrCreate(String master, String app) {
         SparkConf conf = new SparkConf(true).setAppName(app);
-        if (master != null && !master.isBlank() && !conf.contains("spark.master")) {
-            conf.setMaster(master);
-        } else if (master != null && !master.isBlank() && master.startsWith("local")) {
-            conf.setMaster(master);
+        if (master != null && !master.isBlank()) {
+            conf.setMaster(master);            // an explicit spark.master in the config wins
+        } else if (!conf.contains("spark.master")) {
+            conf.setMaster("local[*]");        // neither the config nor spark-submit chose one
         }
         conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
-        // ND4J arrays through Spark's Kryo (nd4j-kryo's registrator; its own kryo jar is excluded).
-        conf.setIfMissing("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator");
+        // ND4J arrays and Java records through Spark's Kryo (nd4j-kryo's own kryo jar is excluded).
+        conf.setIfMissing("spark.kryo.registrator", PretextKryoRegistrator.class.getName());
         conf.setIfMissing("spark.ui.enabled", "false");
         conf.setIfMissing("spark.sql.shuffle.partitions", "8");
         if (conf.get("spark.master", "").startsWith("local")) {

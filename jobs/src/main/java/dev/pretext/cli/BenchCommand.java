@@ -1,0 +1,230 @@
+package dev.pretext.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.pretext.config.PretextConfig;
+import dev.pretext.data.ImageRecord;
+import dev.pretext.data.IngestJob;
+import dev.pretext.data.IngestResult;
+import dev.pretext.data.OnCorrupt;
+import dev.pretext.augment.SimClrAugment;
+import dev.pretext.jobs.FeaturesStage;
+import dev.pretext.jobs.PretrainStage;
+import dev.pretext.method.Methods;
+import dev.pretext.method.PretextMethod;
+import dev.pretext.method.SimClrBatchSource;
+import dev.pretext.nn.CpuAcceleration;
+import dev.pretext.spark.SparkSessions;
+import dev.pretext.synth.SynthDatasetWriter;
+import dev.pretext.train.DistributedTrainer;
+import dev.pretext.train.DistributedTrainers;
+import dev.pretext.train.TrainerSettings;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code bench}: throughput on synthetic data (pre-training under both trainers, ingest, feature
+ * extraction), and the PyTorch peer on the same files in the same command when it is installed.
+ */
+final class BenchCommand implements Command {
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String summary() {
+        return "measure pre-training, ingest and feature throughput (and the PyTorch peer, side by side)";
+    }
+
+    @Override
+    public String help() {
+        return """
+                usage: bin/pretext bench [--out FILE] [--images N] [--batches N] [--trainers paramavg,shared]
+                                         [--workers W] [--backbone B] [--width W] [--batch-size B]
+                                         [--peer DIR | --no-peer] [--peer-seconds S]
+
+                On a fresh synthetic CIFAR-10-format dataset (default 4096 train images): ingest
+                images/s; SimCLR pre-training source images/s (two views each, augmentation included)
+                with resnet18-cifar width 0.25, batch 128, for each trainer (one warm-up minibatch per
+                worker, then --batches timed minibatches, default 12); frozen-feature extraction
+                images/s. When the PyTorch peer is found (--peer DIR, $PRETEXT_PEER_DIR, or
+                ../shared/peers) and /usr/bin/python3 has torch, it runs simclr_peer.py --bench on the
+                same files with the same width and batch and the ratio is printed.
+                Results: JSON to FILE (default bench-out/bench-<time>.json) and a table on stdout.
+                """;
+    }
+
+    @Override
+    public int run(String[] argv) throws Exception {
+        Args a = Args.parse(name(), argv, Set.of("out", "images", "batches", "trainers", "workers", "backbone",
+                "width", "batch-size", "peer", "peer-seconds"), Set.of("no-peer"));
+        int images = a.intValue("images", 4096);
+        int batches = a.intValue("batches", 12);
+        int batch = a.intValue("batch-size", 128);
+        List<String> sets = new ArrayList<>(List.of("model.backbone=" + a.get("backbone", "resnet18-cifar"),
+                "model.width=" + a.get("width", "0.25"), "train.batch-size=" + batch,
+                "train.workers=" + a.get("workers", "2"), "data.shards=" + Math.max(1, Integer.parseInt(a.get("workers", "2")))));
+        sets.addAll(a.sets());
+        PretextConfig cfg = dev.pretext.config.ConfigLoader.load(a.confs().stream().map(File::new).toList(), sets);
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path work = Path.of("bench-out", "work-" + stamp).toAbsolutePath();
+        Path out = Path.of(a.get("out", "bench-out/bench-" + stamp + ".json")).toAbsolutePath();
+        Files.createDirectories(work);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("when", stamp);
+        result.put("machine", Runtime.getRuntime().availableProcessors() + " cores, Java " + System.getProperty("java.version"));
+        result.put("acceleration", CpuAcceleration.enable().describe());
+        result.put("backbone", cfg.backbone);
+        result.put("width", cfg.width);
+        result.put("batch_size", batch);
+        result.put("workers", cfg.workers);
+        result.put("images", images);
+
+        Path data = work.resolve("cifar10");
+        new SynthDatasetWriter(11).write("cifar10", data, images, 1000, 0);
+        SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-bench");
+        try {
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            long t0 = System.nanoTime();
+            String table = work.resolve("images").toString();
+            IngestResult ing = IngestJob.ingest(spark, "cifar10", data.toString(), table, cfg.dataShards, OnCorrupt.FAIL, false);
+            double ingestS = (System.nanoTime() - t0) / 1e9;
+            result.put("ingest_images_per_s", ing.rows() / ingestS);
+            System.err.printf(Locale.ROOT, "bench: ingest %d images in %.1f s%n", ing.rows(), ingestS);
+
+            PretextMethod method = Methods.get(cfg.methodName);
+            JavaRDD<ImageRecord> imgs = PretrainStage.pretrainImages(spark, cfg, table);
+            SimClrAugment aug = new SimClrAugment(PretrainStage.augmentSpec(cfg, 32));
+            SimClrBatchSource source = new SimClrBatchSource(imgs, batch, aug, cfg.mean, cfg.std, cfg.seed, method);
+            Map<String, Object> train = new LinkedHashMap<>();
+            for (String trainer : a.get("trainers", "paramavg,shared").split(",")) {
+                train.put(trainer.trim(), benchTrainer(jsc, cfg, method, source, trainer.trim(), batches));
+            }
+            result.put("pretrain", train);
+
+            ComputationGraph net = FeaturesStage.randomInit(cfg, 32, 32);
+            Dataset<Row> labelled = FeaturesStage.labelled(spark, table).cache();
+            labelled.count();
+            long f0 = System.nanoTime();
+            long rows = FeaturesStage.write(spark, "bench", labelled, net, cfg, work.resolve("features").toString(), false);
+            result.put("features_images_per_s", rows / ((System.nanoTime() - f0) / 1e9));
+        } finally {
+            spark.stop();
+        }
+
+        if (!a.flag("no-peer")) {
+            result.put("peer", runPeer(a, data, cfg, batch));
+        }
+        Files.createDirectories(out.getParent());
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), result);
+        System.out.println(table(result));
+        System.out.println("json: " + out);
+        return 0;
+    }
+
+    private static Map<String, Object> benchTrainer(JavaSparkContext jsc, PretextConfig cfg, PretextMethod method,
+                                                    SimClrBatchSource source, String trainer, int batches) {
+        ComputationGraph net = PretrainStage.buildNet(cfg, method, 32, 32, 1000, 0);
+        TrainerSettings settings = TrainerSettings.of(cfg.workers, 2 * cfg.batchSize)
+                .withAveragingFrequency(cfg.averagingFrequency).withSeed(cfg.seed);
+        Map<String, Object> r = new LinkedHashMap<>();
+        try (DistributedTrainer t = DistributedTrainers.create(trainer, settings, jsc)) {
+            List<DataSet> all = source.epoch(0).take(batches + cfg.workers);
+            List<DataSet> warm = all.subList(0, Math.min(cfg.workers, all.size()));
+            List<DataSet> timed = all.subList(warm.size(), all.size());
+            t.fitEpochChunk(net, jsc.parallelize(warm, cfg.workers));
+            long t0 = System.nanoTime();
+            long fitted = t.fitEpochChunk(net, jsc.parallelize(timed, cfg.workers));
+            double s = (System.nanoTime() - t0) / 1e9;
+            r.put("minibatches", fitted);
+            r.put("seconds", s);
+            r.put("source_images_per_s", fitted * cfg.batchSize / s);
+            System.err.printf(Locale.ROOT, "bench: %s: %d minibatches of %d source images in %.1f s = %.1f source images/s%n",
+                    trainer, fitted, cfg.batchSize, s, fitted * cfg.batchSize / s);
+        } catch (Exception e) {
+            if (e instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new RuntimeException(e);
+        }
+        return r;
+    }
+
+    /** Runs the PyTorch peer's --bench on the same files, when it is installed. */
+    private static Map<String, Object> runPeer(Args a, Path data, PretextConfig cfg, int batch) throws Exception {
+        Map<String, Object> r = new LinkedHashMap<>();
+        String dir = a.get("peer", System.getenv().getOrDefault("PRETEXT_PEER_DIR", "../shared/peers"));
+        File script = new File(dir, "simclr_peer.py");
+        File python = new File("/usr/bin/python3");
+        if (!script.isFile() || !python.canExecute()) {
+            r.put("status", "not found: " + script + " with /usr/bin/python3");
+            return r;
+        }
+        List<String> cmd = List.of(python.getPath(), script.getPath(), data.toString(), "--bench", "--batch-size",
+                String.valueOf(batch), "--width", String.valueOf(cfg.width));
+        System.err.println("bench: peer: " + String.join(" ", cmd));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String line = null;
+        try (BufferedReader br = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String l; (l = br.readLine()) != null; ) {
+                if (l.startsWith("images_per_s=")) {
+                    line = l;
+                }
+            }
+        }
+        if (!p.waitFor(30, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+        }
+        r.put("command", String.join(" ", cmd));
+        if (p.exitValue() != 0 || line == null) {
+            r.put("status", "failed (exit " + p.exitValue() + "; is python3-torch installed?)");
+            return r;
+        }
+        r.put("status", "ok");
+        r.put("source_images_per_s", Double.parseDouble(line.substring("images_per_s=".length()).trim()));
+        return r;
+    }
+
+    @SuppressWarnings("unchecked")
+    static String table(Map<String, Object> r) {
+        StringBuilder sb = new StringBuilder();
+        Object peer = r.get("peer") instanceof Map<?, ?> m ? ((Map<String, Object>) m).get("source_images_per_s") : null;
+        sb.append(String.format(Locale.ROOT, "%n%s, %s width %s, batch %s, %s workers%n", r.get("machine"),
+                r.get("backbone"), r.get("width"), r.get("batch_size"), r.get("workers")));
+        sb.append("| measurement | images/s | vs PyTorch peer |\n|---|---|---|\n");
+        Map<String, Object> train = (Map<String, Object>) r.get("pretrain");
+        for (Map.Entry<String, Object> e : train.entrySet()) {
+            double v = ((Number) ((Map<String, Object>) e.getValue()).get("source_images_per_s")).doubleValue();
+            sb.append(String.format(Locale.ROOT, "| SimCLR pre-training, %s (source images/s) | %.1f | %s |%n", e.getKey(), v,
+                    peer instanceof Number n ? String.format(Locale.ROOT, "%.2fx", v / n.doubleValue()) : "peer not run"));
+        }
+        if (peer instanceof Number n) {
+            sb.append(String.format(Locale.ROOT, "| PyTorch peer SimCLR (source images/s) | %.1f | 1.00x |%n", n.doubleValue()));
+        }
+        sb.append(String.format(Locale.ROOT, "| ingest (CIFAR-10 binary to Parquet) | %.0f | |%n", r.get("ingest_images_per_s")));
+        sb.append(String.format(Locale.ROOT, "| frozen features (inference) | %.0f | |%n", r.get("features_images_per_s")));
+        return sb.toString();
+    }
+}

@@ -1,0 +1,81 @@
+package dev.pretext.cli;
+
+import dev.pretext.config.ConfigLoader;
+import dev.pretext.config.PretextConfig;
+import dev.pretext.jobs.FeaturesStage;
+import dev.pretext.nn.CpuAcceleration;
+import dev.pretext.spark.SparkSessions;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/** {@code features}: frozen encoder features of the labelled splits. */
+final class FeaturesCommand implements Command {
+    @Override
+    public String name() {
+        return "features";
+    }
+
+    @Override
+    public String summary() {
+        return "frozen encoder features (global-average-pooled backbone output) as a features table";
+    }
+
+    @Override
+    public String help() {
+        return """
+                usage: bin/pretext features --run DIR --images TABLE --out TABLE [--baselines] [--overwrite]
+                                            [--set key=value]...
+
+                Loads the latest complete checkpoint of the run DIR (and its config.conf), computes the
+                encoder's features of the train and test splits of TABLE on the executors, and writes
+                the features table (id, split, label, layer, vector) to TABLE_OUT/pretrained. With
+                --baselines also TABLE_OUT/random_init (same architecture, fresh initialisation) and
+                TABLE_OUT/raw_pixels.
+                """;
+    }
+
+    @Override
+    public int run(String[] argv) {
+        Args a = Args.parse(name(), argv, Set.of("run", "images", "out"), Set.of("baselines", "overwrite"));
+        Path run = Path.of(a.require("run")).toAbsolutePath();
+        String images = a.require("images");
+        String out = a.require("out");
+        PretextConfig cfg = runConfig(run, a);
+        System.err.println("features: " + CpuAcceleration.enable().describe());
+        SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-features");
+        try {
+            Dataset<Row> labelled = FeaturesStage.labelled(spark, images).cache();
+            FeaturesStage.write(spark, FeaturesStage.PRETRAINED, labelled, FeaturesStage.pretrained(run), cfg,
+                    out + "/" + FeaturesStage.PRETRAINED, a.flag("overwrite"));
+            if (a.flag("baselines")) {
+                Row first = labelled.select("height", "width").first();
+                FeaturesStage.write(spark, FeaturesStage.RANDOM_INIT, labelled,
+                        FeaturesStage.randomInit(cfg, first.getInt(0), first.getInt(1)), cfg,
+                        out + "/" + FeaturesStage.RANDOM_INIT, a.flag("overwrite"));
+                FeaturesStage.write(spark, FeaturesStage.RAW_PIXELS, labelled, null, cfg,
+                        out + "/" + FeaturesStage.RAW_PIXELS, a.flag("overwrite"));
+            }
+            return 0;
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /** The run's saved config (so the features match its normalisation and architecture) plus --set. */
+    static PretextConfig runConfig(Path run, Args a) {
+        List<File> files = new ArrayList<>();
+        if (Files.isRegularFile(run.resolve("config.conf"))) {
+            files.add(run.resolve("config.conf").toFile());
+        }
+        a.confs().forEach(c -> files.add(new File(c)));
+        return ConfigLoader.load(files, a.sets());
+    }
+}

@@ -1,0 +1,62 @@
+package dev.pretext.cli;
+
+import dev.pretext.config.PretextConfig;
+import dev.pretext.jobs.PretrainStage;
+import dev.pretext.nn.CpuAcceleration;
+import dev.pretext.spark.SparkSessions;
+import dev.pretext.train.RunSummary;
+import org.apache.spark.sql.SparkSession;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+
+/** {@code pretrain}: self-supervised pre-training on an images table into a run directory. */
+final class PretrainCommand implements Command {
+    @Override
+    public String name() {
+        return "pretrain";
+    }
+
+    @Override
+    public String summary() {
+        return "pre-train an encoder (SimCLR) on an images table with a DL4J Spark trainer";
+    }
+
+    @Override
+    public String help() {
+        return """
+                usage: bin/pretext pretrain --images TABLE --run DIR [--views TABLE] [--resume]
+                                            [--conf FILE]... [--set key=value]...
+
+                Trains the method of method.name with train.trainer (paramavg | shared) on the
+                pre-training splits of TABLE, augmenting on the fly (or from a materialised views
+                TABLE). Writes DIR/metrics.jsonl, DIR/checkpoints/epoch-NNNN (model + updater +
+                trainer state, written atomically after every epoch) and DIR/summary.json.
+                --resume continues from the latest complete checkpoint. train.max-seconds bounds the
+                wall-clock time; a NaN loss or a collapsed embedding stops the run with a message
+                and keeps the last good checkpoint.
+                """;
+    }
+
+    @Override
+    public int run(String[] argv) throws Exception {
+        Args a = Args.parse(name(), argv, Set.of("images", "run", "views"), Set.of("resume"));
+        String images = a.require("images");
+        Path run = Path.of(a.require("run")).toAbsolutePath();
+        PretextConfig cfg = ConfigArgs.load(a, Map.of());
+        Files.createDirectories(run);
+        Files.writeString(run.resolve("config.conf"), cfg.render());
+        System.err.println("pretrain: " + CpuAcceleration.enable().describe());
+        SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-pretrain");
+        try {
+            RunSummary s = PretrainStage.run(spark, cfg, images, a.get("views"), run, a.flag("resume"));
+            System.err.printf("pretrain: %s after %d epochs, %.0f s, %.1f images/s, final loss %.4f%n",
+                    s.stoppedReason(), s.epochsCompleted(), s.seconds(), s.imagesPerS(), s.finalLoss());
+            return 0;
+        } finally {
+            spark.stop();
+        }
+    }
+}

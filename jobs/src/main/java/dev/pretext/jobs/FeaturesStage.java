@@ -1,0 +1,107 @@
+package dev.pretext.jobs;
+
+import dev.pretext.UserError;
+import dev.pretext.config.PretextConfig;
+import dev.pretext.data.ImagesTable;
+import dev.pretext.data.Manifest;
+import dev.pretext.data.TableCommit;
+import dev.pretext.eval.EncoderFeatures;
+import dev.pretext.eval.FeatureTable;
+import dev.pretext.eval.PixelFeatures;
+import dev.pretext.eval.PixelNormalization;
+import dev.pretext.method.Methods;
+import dev.pretext.method.PretextMethod;
+import dev.pretext.train.Checkpoints;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.apache.spark.sql.functions.col;
+
+/**
+ * The {@code features} stage: frozen encoder features of the labelled splits, computed on the
+ * executors and written as features tables (id, split, label, layer, vector), one per
+ * representation: {@code pretrained}, and for the baselines {@code random_init} (same architecture,
+ * fresh initialisation) and {@code raw_pixels}.
+ */
+public final class FeaturesStage {
+    public static final String PRETRAINED = "pretrained";
+    public static final String RANDOM_INIT = "random_init";
+    public static final String RAW_PIXELS = "raw_pixels";
+    public static final int BATCH = 256;
+
+    private FeaturesStage() {
+    }
+
+    /** The labelled images (train and test splits, label >= 0) of an images table. */
+    public static Dataset<Row> labelled(SparkSession spark, String imagesDir) {
+        return ImagesTable.read(spark, imagesDir).where(col("label").geq(0)
+                .and(col("split").isin("train", "test")));
+    }
+
+    /** The trained network of a run's latest complete checkpoint. */
+    public static ComputationGraph pretrained(Path runDir) {
+        Checkpoints.Checkpoint c = Checkpoints.findLatest(runDir).orElseThrow(() -> new UserError(
+                "run " + runDir + " has no complete checkpoint (run pretrain first)"));
+        try {
+            return ModelSerializer.restoreComputationGraph(c.model().toFile(), false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read checkpoint " + c.model(), e);
+        }
+    }
+
+    /** The same architecture as the run's, freshly initialised with the run seed. */
+    public static ComputationGraph randomInit(PretextConfig cfg, int height, int width) {
+        PretextMethod method = Methods.get(cfg.methodName);
+        return PretrainStage.buildNet(cfg, method, height, width, 1, 0);
+    }
+
+    /** Computes one representation's features and commits them as a table under {@code out}. */
+    public static long write(SparkSession spark, String representation, Dataset<Row> images, ComputationGraph net,
+                             PretextConfig cfg, String out, boolean overwrite) {
+        Dataset<Row> features;
+        if (net == null) {
+            features = PixelFeatures.compute(images);
+        } else {
+            PixelNormalization norm = new PixelNormalization(toDouble(cfg.mean), toDouble(cfg.std));
+            String layer = Methods.get(cfg.methodName).encoderLayer();
+            features = new EncoderFeatures(net, layer, norm, BATCH).compute(images);
+        }
+        long t0 = System.nanoTime();
+        try (TableCommit commit = TableCommit.begin(spark.sparkContext().hadoopConfiguration(), out, overwrite)) {
+            features.write().parquet(commit.tempDir());
+            Dataset<Row> written = spark.read().parquet(commit.tempDir());
+            Map<String, Long> counts = new LinkedHashMap<>();
+            for (Row r : written.groupBy(FeatureTable.SPLIT).count().collectAsList()) {
+                counts.put(r.getString(0), r.getLong(1));
+            }
+            long rows = counts.values().stream().mapToLong(Long::longValue).sum();
+            Map<String, Object> extra = new LinkedHashMap<>();
+            extra.put("representation", representation);
+            extra.put("backbone", cfg.backbone);
+            extra.put("width", cfg.width);
+            commit.commit(Manifest.create(1, "features", cfg.dataFormat, List.of(), counts, rows, 0, extra));
+            double s = (System.nanoTime() - t0) / 1e9;
+            System.err.printf("features: %-11s %d rows in %.1f s (%.0f images/s) -> %s%n", representation, rows, s,
+                    rows / s, out);
+            return rows;
+        }
+    }
+
+    private static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+}

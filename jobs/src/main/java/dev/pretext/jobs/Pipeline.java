@@ -1,0 +1,196 @@
+package dev.pretext.jobs;
+
+import dev.pretext.UserError;
+import dev.pretext.augment.SimClrAugment;
+import dev.pretext.augment.ViewsJob;
+import dev.pretext.config.PretextConfig;
+import dev.pretext.data.ImagesTable;
+import dev.pretext.data.IngestJob;
+import dev.pretext.data.IngestResult;
+import dev.pretext.data.Manifest;
+import dev.pretext.data.OnCorrupt;
+import dev.pretext.data.TableCommit;
+import dev.pretext.eval.EvalReport;
+import dev.pretext.nn.CpuAcceleration;
+import dev.pretext.synth.SynthDatasetWriter;
+import dev.pretext.train.RunSummary;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code pipeline}: ingest (or synthesise then ingest), augment (when materialised), pretrain,
+ * features, probe, report: all into {@code runs/<run-id>/}. Re-running with the same run id
+ * resumes: a stage whose output is complete is skipped, pre-training continues from its latest
+ * complete checkpoint.
+ */
+public final class Pipeline {
+    private final PretextConfig cfg;
+    private final Path runDir;
+
+    public Pipeline(PretextConfig cfg) {
+        this.cfg = cfg;
+        String id = cfg.runId.isEmpty()
+                ? cfg.methodName + "-" + cfg.dataFormat + "-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+                : cfg.runId;
+        this.runDir = Path.of(cfg.runDir).toAbsolutePath().resolve(id);
+    }
+
+    public Path runDir() {
+        return runDir;
+    }
+
+    public RunReport run(SparkSession spark) throws IOException {
+        long t0 = System.nanoTime();
+        Files.createDirectories(runDir);
+        RunReport.writeAtomically(runDir.resolve("config.conf"), cfg.render());
+        System.err.println("pipeline: run directory " + runDir);
+        System.err.println("pipeline: " + CpuAcceleration.enable().describe());
+
+        // 1. data
+        String images = imagesTable(spark);
+        Map<String, Long> counts = ImagesTable.countBySplit(spark, images, List.of("train", "test", "unlabeled"));
+
+        // 2. materialised views
+        String views = null;
+        if (cfg.augmentMode.equals("materialised")) {
+            views = runDir.resolve("views").toString();
+            if (!Files.exists(Path.of(views))) {
+                materialiseViews(spark, cfg, images, views, cfg.epochs, false);
+            }
+        }
+
+        // 3. pretrain
+        RunSummary summary = PretrainStage.run(spark, cfg, images, views, runDir, true);
+
+        // 4. features (pretrained, then baselines)
+        Dataset<Row> labelled = FeaturesStage.labelled(spark, images).cache();
+        Row first = labelled.select("height", "width").first();
+        Map<String, EvalReport> results = new LinkedHashMap<>();
+        String featuresDir = runDir.resolve("features").toString();
+        features(spark, FeaturesStage.PRETRAINED, labelled, FeaturesStage.pretrained(runDir), featuresDir, results);
+        if (cfg.baselines) {
+            ComputationGraph random = FeaturesStage.randomInit(cfg, first.getInt(0), first.getInt(1));
+            features(spark, FeaturesStage.RANDOM_INIT, labelled, random, featuresDir, results);
+            features(spark, FeaturesStage.RAW_PIXELS, labelled, null, featuresDir, results);
+        }
+        labelled.unpersist();
+
+        // 5. report
+        RunReport report = report(counts, summary, results);
+        report.put("seconds_total", (System.nanoTime() - t0) / 1e9);
+        report.write(runDir);
+        return report;
+    }
+
+    private void features(SparkSession spark, String name, Dataset<Row> labelled, ComputationGraph net,
+                          String featuresDir, Map<String, EvalReport> results) {
+        String out = featuresDir + "/" + name;
+        FeaturesStage.write(spark, name, labelled, net, cfg, out, true);
+        results.put(name, ProbeStage.run(spark, cfg, out));
+    }
+
+    /** The images table to train on: data.table, or data.input ingested, or synthetic data ingested. */
+    private String imagesTable(SparkSession spark) {
+        if (!cfg.dataTable.isEmpty()) {
+            ImagesTable.manifest(spark, cfg.dataTable);   // fails clearly when it is not a committed table
+            return cfg.dataTable;
+        }
+        String out = runDir.resolve("images").toString();
+        if (Files.exists(runDir.resolve("images").resolve(Manifest.FILE_NAME))) {
+            System.err.println("pipeline: images table already ingested: " + out);
+            return out;
+        }
+        String input = cfg.dataInput;
+        if (input.isEmpty()) {
+            Path synth = runDir.resolve("synthetic-" + cfg.dataFormat);
+            System.err.printf("pipeline: data.input is empty: writing synthetic %s data (%d train, %d test) to %s%n",
+                    cfg.dataFormat, cfg.synthTrain, cfg.synthTest, synth);
+            new SynthDatasetWriter(cfg.synthSeed).write(cfg.dataFormat, synth, cfg.synthTrain, cfg.synthTest,
+                    cfg.synthUnlabeled);
+            input = synth.toString();
+        }
+        long t0 = System.nanoTime();
+        IngestResult r = IngestJob.ingest(spark, cfg.dataFormat, input, out, cfg.dataShards,
+                OnCorrupt.parse(cfg.onCorrupt), true);
+        System.err.printf("pipeline: ingested %d images %s (%d quarantined) in %.1f s%n", r.rows(), r.counts(),
+                r.quarantined(), (System.nanoTime() - t0) / 1e9);
+        return out;
+    }
+
+    /** Writes the views table for {@code epochs} epochs x 2 views, committed atomically. */
+    public static long materialiseViews(SparkSession spark, PretextConfig cfg, String images, String out, int epochs,
+                                        boolean overwrite) {
+        Dataset<Row> imgs = ImagesTable.read(spark, images);
+        Row first = imgs.select("height").first();
+        if (first == null) {
+            throw new UserError("images table " + images + " is empty");
+        }
+        SimClrAugment aug = new SimClrAugment(PretrainStage.augmentSpec(cfg, first.getInt(0)));
+        Dataset<Row> pretrain = imgs.where(org.apache.spark.sql.functions.col("split").isin(cfg.pretrainSplits.toArray()));
+        long t0 = System.nanoTime();
+        try (TableCommit commit = TableCommit.begin(spark.sparkContext().hadoopConfiguration(), out, overwrite)) {
+            ViewsJob.write(ViewsJob.views(pretrain, aug.spec(), cfg.seed, epochs, 2), commit.tempDir());
+            long rows = spark.read().parquet(commit.tempDir()).count();
+            Map<String, Object> extra = new LinkedHashMap<>();
+            extra.put("epochs", epochs);
+            extra.put("views", 2);
+            extra.put("seed", cfg.seed);
+            extra.put("augment", aug.spec().toString());
+            commit.commit(Manifest.create(1, "augment", cfg.dataFormat, List.of(new Manifest.Input(images, 0)),
+                    Map.of("views", rows), rows, 0, extra));
+            System.err.printf("augment: %d views (%d epochs x 2) in %.1f s -> %s%n", rows, epochs,
+                    (System.nanoTime() - t0) / 1e9, out);
+            return rows;
+        }
+    }
+
+    private RunReport report(Map<String, Long> counts, RunSummary s, Map<String, EvalReport> results) {
+        RunReport r = new RunReport();
+        r.put("run_id", runDir.getFileName().toString());
+        r.put("method", cfg.methodName);
+        r.put("backbone", cfg.backbone);
+        r.put("width", cfg.width);
+        r.put("dataset.format", cfg.dataFormat);
+        r.put("dataset.input", cfg.dataInput.isEmpty() ? "synthetic" : cfg.dataInput);
+        r.put("dataset.train_images", counts.getOrDefault("train", 0L));
+        r.put("dataset.test_images", counts.getOrDefault("test", 0L));
+        r.put("dataset.unlabeled_images", counts.getOrDefault("unlabeled", 0L));
+        r.put("pretrain.trainer", cfg.trainer);
+        r.put("pretrain.workers", cfg.workers);
+        r.put("pretrain.batch_size", cfg.batchSize);
+        r.put("pretrain.epochs", s.epochsCompleted());
+        r.put("pretrain.epochs_planned", s.epochsPlanned());
+        r.put("pretrain.steps", s.steps());
+        r.put("pretrain.seconds", s.seconds());
+        r.put("pretrain.images_per_s", s.imagesPerS());
+        r.put("pretrain.final_loss", s.finalLoss());
+        r.put("pretrain.stopped_reason", s.stoppedReason());
+        put(r, "probe", results.get(FeaturesStage.PRETRAINED));
+        put(r, "baselines.random_init", results.get(FeaturesStage.RANDOM_INIT));
+        put(r, "baselines.raw_pixels", results.get(FeaturesStage.RAW_PIXELS));
+        return r;
+    }
+
+    private static void put(RunReport r, String prefix, EvalReport e) {
+        if (e == null) {
+            return;
+        }
+        r.put(prefix + ".linear_top1", e.linearTop1());
+        r.put(prefix + ".linear_top5", e.linearTop5());
+        r.put(prefix + ".knn_top1", e.knnTop1());
+        r.put(prefix + ".reg_param", e.chosenRegParam());
+        r.put(prefix + ".features", e.numFeatures());
+    }
+}

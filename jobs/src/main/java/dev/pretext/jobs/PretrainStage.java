@@ -1,0 +1,134 @@
+package dev.pretext.jobs;
+
+import dev.pretext.UserError;
+import dev.pretext.augment.AugmentSpec;
+import dev.pretext.augment.SimClrAugment;
+import dev.pretext.config.PretextConfig;
+import dev.pretext.data.ImageRecord;
+import dev.pretext.data.ImagesTable;
+import dev.pretext.method.Methods;
+import dev.pretext.method.ModelSpec;
+import dev.pretext.method.PretextMethod;
+import dev.pretext.method.SimClrBatchSource;
+import dev.pretext.method.SimClrViewsBatchSource;
+import dev.pretext.train.BatchSource;
+import dev.pretext.train.DistributedTrainer;
+import dev.pretext.train.DistributedTrainers;
+import dev.pretext.train.Optimizer;
+import dev.pretext.train.Optimizers;
+import dev.pretext.train.RunSummary;
+import dev.pretext.train.TrainerSettings;
+import dev.pretext.train.TrainingRun;
+import dev.pretext.train.WarmupCosineSchedule;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The {@code pretrain} stage: images table (+ views table) to a trained run directory. */
+public final class PretrainStage {
+    private PretrainStage() {
+    }
+
+    /** The augmentation the config describes, at the images' own size. */
+    public static AugmentSpec augmentSpec(PretextConfig cfg, int imageSize) {
+        return AugmentSpec.simclr(imageSize)
+                .withCropScale(cfg.cropScaleMin, cfg.cropScaleMax)
+                .withProbabilities(cfg.flipP, cfg.jitterP, cfg.grayscaleP, cfg.blurP)
+                .withJitter(cfg.brightness, cfg.contrast, cfg.saturation, cfg.hue);
+    }
+
+    /** Reads the pre-training splits of an images table (labels are never used). */
+    public static JavaRDD<ImageRecord> pretrainImages(SparkSession spark, PretextConfig cfg, String imagesDir) {
+        JavaRDD<ImageRecord> all = null;
+        for (String split : cfg.pretrainSplits) {
+            JavaRDD<ImageRecord> r = ImagesTable.readRecords(spark, imagesDir, split);
+            all = all == null ? r : all.union(r);
+        }
+        return all;
+    }
+
+    /** The graph the config describes, with the optimiser, schedule and weight decay in place. */
+    public static ComputationGraph buildNet(PretextConfig cfg, PretextMethod method, int height, int width,
+                                            long totalSteps, long warmupSteps) {
+        WarmupCosineSchedule schedule = new WarmupCosineSchedule(Math.max(1, totalSteps), warmupSteps, cfg.lr, 0.0);
+        Optimizer opt = Optimizers.create(cfg.optimizer, cfg.lr, cfg.weightDecay, schedule);
+        ModelSpec spec = new ModelSpec(cfg.backbone, cfg.width, height, width, cfg.projectionDim,
+                cfg.projectionHidden, cfg.temperature, opt.updater(), 0.0);
+        ComputationGraphConfiguration conf = method.configuration(spec, cfg.seed);
+        applyRegularization(conf, opt);
+        ComputationGraph net = new ComputationGraph(conf);
+        net.init();
+        return net;
+    }
+
+    /** Weight decay on the weights of every parameterised layer (never on biases). */
+    static void applyRegularization(ComputationGraphConfiguration conf, Optimizer opt) {
+        if (opt.regularization().isEmpty()) {
+            return;
+        }
+        for (GraphVertex v : conf.getVertices().values()) {
+            if (v instanceof LayerVertex lv && lv.getLayerConf() != null
+                    && lv.getLayerConf().getLayer() instanceof BaseLayer layer) {
+                layer.setRegularization(new ArrayList<>(opt.regularization()));
+                layer.setRegularizationBias(new ArrayList<>());
+            }
+        }
+    }
+
+    /**
+     * Trains (or resumes) into {@code runDir}. {@code viewsDir} is the materialised views table when
+     * {@code augment.mode = materialised}, else null.
+     */
+    public static RunSummary run(SparkSession spark, PretextConfig cfg, String imagesDir, String viewsDir,
+                                 Path runDir, boolean resume) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        PretextMethod method = Methods.get(cfg.methodName);
+        JavaRDD<ImageRecord> images = pretrainImages(spark, cfg, imagesDir);
+        ImageRecord first = images.take(1).stream().findFirst().orElseThrow(() -> new UserError(
+                "images table " + imagesDir + " has no images in the pre-training splits " + cfg.pretrainSplits));
+        SimClrAugment augment = new SimClrAugment(augmentSpec(cfg, first.height()));
+        BatchSource source = viewsDir == null
+                ? new SimClrBatchSource(images, cfg.batchSize, augment, cfg.mean, cfg.std, cfg.seed, method)
+                : new SimClrViewsBatchSource(spark, viewsDir, cfg.batchSize, cfg.mean, cfg.std, method);
+        long batchesPerEpoch = source.imagesPerEpoch() / cfg.batchSize;
+        long stepsPerEpoch = (batchesPerEpoch + cfg.workers - 1) / cfg.workers;
+        long total = stepsPerEpoch * cfg.epochs;
+        long warmup = Math.round(stepsPerEpoch * cfg.warmupEpochs);
+        int h = augment.spec().outputHeightFor(first.height());
+        int w = augment.spec().outputWidthFor(first.width());
+        ComputationGraph net = buildNet(cfg, method, h, w, total, Math.min(warmup, total));
+        System.err.printf("pretrain: %s, %s width %s, %d params, %d images/epoch in %d minibatches of %d, "
+                        + "trainer %s x%d, %d epochs%s%n",
+                method.name(), cfg.backbone, cfg.width, net.numParams(), source.imagesPerEpoch(), batchesPerEpoch,
+                cfg.batchSize, cfg.trainer, cfg.workers, cfg.epochs,
+                cfg.maxSeconds > 0 ? ", budget " + (long) cfg.maxSeconds + " s" : "");
+        DataSet monitor = source.epoch(0).first();
+        TrainerSettings settings = TrainerSettings.of(cfg.workers, 2 * cfg.batchSize)
+                .withAveragingFrequency(cfg.averagingFrequency).withSeed(cfg.seed);
+        try (DistributedTrainer trainer = DistributedTrainers.create(cfg.trainer, settings, jsc)) {
+            return TrainingRun.builder()
+                    .net(net).source(source).trainer(trainer)
+                    .epochs(cfg.epochs).maxSeconds(cfg.maxSeconds > 0 ? cfg.maxSeconds : Double.MAX_VALUE)
+                    .runDir(runDir).monitorBatch(monitor).embeddingLayer(method.encoderLayer())
+                    .chunksPerEpoch(cfg.chunksPerEpoch).resume(resume).seed(cfg.seed)
+                    .progress(System.err)
+                    .build().run();
+        } catch (Exception e) {
+            if (e instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new RuntimeException(e);
+        }
+    }
+
+}

@@ -1,0 +1,106 @@
+package dev.pretext.jobs;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The run's report: {@code report.json} (nested objects; the documented keys such as
+ * {@code dataset.format} are paths into it), {@code report.md}, and the summary table printed at
+ * the end of {@code pipeline}. Fractions are in [0, 1].
+ */
+public final class RunReport {
+    private final Map<String, Object> root = new LinkedHashMap<>();
+
+    /** Sets a value at a dotted path, creating the nested objects on the way. */
+    @SuppressWarnings("unchecked")
+    public RunReport put(String path, Object value) {
+        String[] parts = path.split("\\.");
+        Map<String, Object> m = root;
+        for (int i = 0; i < parts.length - 1; i++) {
+            m = (Map<String, Object>) m.computeIfAbsent(parts[i], k -> new LinkedHashMap<String, Object>());
+        }
+        m.put(parts[parts.length - 1], value);
+        return this;
+    }
+
+    @SuppressWarnings("unchecked")
+    public Object get(String path) {
+        Object cur = root;
+        for (String p : path.split("\\.")) {
+            if (!(cur instanceof Map)) {
+                return null;
+            }
+            cur = ((Map<String, Object>) cur).get(p);
+        }
+        return cur;
+    }
+
+    public Map<String, Object> asMap() {
+        return root;
+    }
+
+    /** The summary table: linear top-1/top-5 and kNN top-1 for the encoder and the baselines. */
+    public String summaryTable() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "| %-28s | %10s | %10s | %8s |%n", "representation", "linear top-1", "linear top-5", "kNN top-1"));
+        sb.append("|------------------------------|--------------|--------------|-----------|\n");
+        row(sb, "pre-trained " + get("backbone") + " (" + get("method") + ")", "probe");
+        row(sb, "random-init " + get("backbone"), "baselines.random_init");
+        row(sb, "raw pixels", "baselines.raw_pixels");
+        return sb.toString();
+    }
+
+    private void row(StringBuilder sb, String name, String prefix) {
+        if (get(prefix + ".linear_top1") == null) {
+            return;
+        }
+        sb.append(String.format(Locale.ROOT, "| %-28s | %12s | %12s | %9s |%n", name,
+                pct(get(prefix + ".linear_top1")), pct(get(prefix + ".linear_top5")), pct(get(prefix + ".knn_top1"))));
+    }
+
+    private static String pct(Object v) {
+        return v instanceof Number n ? String.format(Locale.ROOT, "%.1f%%", 100 * n.doubleValue()) : "-";
+    }
+
+    public String markdown() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("# Pretext run ").append(get("run_id")).append("\n\n");
+        sb.append(String.format(Locale.ROOT, "%s on %s (%s images train, %s test); backbone %s width %s; trainer %s.%n%n",
+                get("method"), get("dataset.format"), get("dataset.train_images"), get("dataset.test_images"),
+                get("backbone"), get("width"), get("pretrain.trainer")));
+        sb.append(String.format(Locale.ROOT, "Pre-training: %s epochs in %.0f s, %.1f source images/s, final loss %.4f%s.%n%n",
+                get("pretrain.epochs"), num("pretrain.seconds"), num("pretrain.images_per_s"), num("pretrain.final_loss"),
+                get("pretrain.stopped_reason") == null ? "" : " (stopped: " + get("pretrain.stopped_reason") + ")"));
+        sb.append(summaryTable()).append('\n');
+        sb.append("Linear probe: multinomial logistic regression on standardised features, regularisation chosen on a ")
+                .append("validation split of the training features; kNN: cosine, temperature-weighted votes.\n\n");
+        sb.append("Files: `config.conf` (resolved config), `metrics.jsonl`, `checkpoints/`, `report.json`.\n");
+        return sb.toString();
+    }
+
+    private double num(String path) {
+        Object v = get(path);
+        return v instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+
+    /** Writes report.json and report.md into the run directory (each atomically). */
+    public void write(Path runDir) throws IOException {
+        ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        writeAtomically(runDir.resolve("report.json"), om.writeValueAsString(root));
+        writeAtomically(runDir.resolve("report.md"), markdown());
+    }
+
+    static void writeAtomically(Path target, String text) throws IOException {
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+        Files.writeString(tmp, text);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}

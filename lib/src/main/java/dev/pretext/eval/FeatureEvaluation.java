@@ -1,0 +1,52 @@
+package dev.pretext.eval;
+
+import dev.pretext.UserError;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static org.apache.spark.sql.functions.col;
+
+/**
+ * Evaluates one layer of a features table: the linear probe is fitted on the train split only
+ * (its regParam chosen inside that split) and scored on the test split; the kNN classifier uses
+ * the train split as its bank and scores the test split.
+ */
+public final class FeatureEvaluation {
+    private final LinearProbe probe;
+    private final KnnClassifier knn;
+
+    public FeatureEvaluation(LinearProbe probe, KnnClassifier knn) {
+        this.probe = probe;
+        this.knn = knn;
+    }
+
+    /** Default grid {1e-4..1e-1}, 20% validation, maxIter 100; kNN k=200, T=0.07. */
+    public static FeatureEvaluation defaults() {
+        return new FeatureEvaluation(new LinearProbe(), KnnClassifier.defaults());
+    }
+
+    public EvalReport run(Dataset<Row> features, String layer, String trainSplit, String testSplit) {
+        FeatureTable.requireSchema(features, "features table");
+        Dataset<Row> ofLayer = features.where(col(FeatureTable.LAYER).equalTo(layer));
+        Dataset<Row> train = ofLayer.where(col(FeatureTable.SPLIT).equalTo(trainSplit)).persist();
+        Dataset<Row> test = ofLayer.where(col(FeatureTable.SPLIT).equalTo(testSplit)).persist();
+        try {
+            if (train.isEmpty() || test.isEmpty()) {
+                List<String> present = features.select(FeatureTable.LAYER, FeatureTable.SPLIT).distinct().collectAsList()
+                        .stream().map(r -> r.getString(0) + "/" + r.getString(1)).sorted().collect(Collectors.toList());
+                throw new UserError("features table has no rows for layer '" + layer + "' and split '"
+                        + (train.isEmpty() ? trainSplit : testSplit) + "'; layer/split present: " + present);
+            }
+            LinearProbeModel model = probe.fit(train);
+            ProbeScores linear = model.evaluate(test);
+            KnnScores nn = knn.evaluate(train, test);
+            return EvalReport.of(layer, model, linear, nn);
+        } finally {
+            train.unpersist();
+            test.unpersist();
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.pretext.method;
+
+import dev.pretext.UserError;
+import dev.pretext.nn.Backbones;
+import dev.pretext.nn.NtXentLoss;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+/**
+ * What a method needs to build its training graph. Validated on construction; errors name the field.
+ *
+ * @param backbone         a name from {@link Backbones#names()}
+ * @param width            channel width multiplier (1.0 = the published widths)
+ * @param inputHeight      image height in pixels
+ * @param inputWidth       image width in pixels
+ * @param projectionDim    output size of the projection head (SimCLR: 128)
+ * @param projectionHidden hidden size of the projection head; 0 = the backbone's feature dimension
+ * @param temperature      softmax temperature of contrastive losses (SimCLR: 0.5)
+ * @param updater          DL4J optimiser with its learning rate, e.g. {@code new Adam(1e-3)}
+ * @param weightDecay      L2 coefficient on weights (coupled, as PyTorch's {@code weight_decay}); 0 = none
+ */
+public record ModelSpec(String backbone, double width, int inputHeight, int inputWidth, int projectionDim,
+        int projectionHidden, double temperature, IUpdater updater, double weightDecay) {
+
+    public static final int DEFAULT_PROJECTION_DIM = 128;
+
+    public ModelSpec {
+        Backbones.get(backbone);
+        if (!(width > 0) || Double.isInfinite(width)) {
+            throw new UserError("model width must be a positive number, got " + width);
+        }
+        if (inputHeight < 1 || inputWidth < 1) {
+            throw new UserError("model input size must be positive, got " + inputHeight + "x" + inputWidth);
+        }
+        if (projectionDim < 1) {
+            throw new UserError("model projection dimension must be >= 1, got " + projectionDim);
+        }
+        if (projectionHidden < 0) {
+            throw new UserError("model projection hidden size must be >= 0 (0 = backbone feature size), got "
+                    + projectionHidden);
+        }
+        if (!(temperature > 0) || Double.isInfinite(temperature)) {
+            throw new UserError("model temperature must be a positive number, got " + temperature);
+        }
+        if (updater == null) {
+            throw new UserError("model updater (optimiser) is missing");
+        }
+        if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+            throw new UserError("model weight decay must be >= 0, got " + weightDecay);
+        }
+    }
+
+    /** SimCLR defaults: 128-d projection, hidden = feature dimension, temperature 0.5, no weight decay. */
+    public static ModelSpec of(String backbone, double width, int inputHeight, int inputWidth, IUpdater updater) {
+        return new ModelSpec(backbone, width, inputHeight, inputWidth, DEFAULT_PROJECTION_DIM, 0,
+                NtXentLoss.DEFAULT_TEMPERATURE, updater, 0.0);
+    }
+
+    /** The projection head's hidden size, resolving 0 to the backbone's feature dimension. */
+    public int resolvedProjectionHidden() {
+        return projectionHidden > 0 ? projectionHidden : Backbones.get(backbone).featureDim(width);
+    }
+}

@@ -1,0 +1,141 @@
+package dev.pretext.method;
+
+import dev.pretext.UserError;
+import dev.pretext.augment.ChwTensors;
+import dev.pretext.augment.SimClrAugment;
+import dev.pretext.augment.View;
+import dev.pretext.augment.ViewSeeds;
+import dev.pretext.data.ImageRecord;
+import dev.pretext.train.BatchSource;
+import org.apache.spark.api.java.JavaRDD;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.SplittableRandom;
+
+/**
+ * SimCLR minibatches augmented on the fly inside the executors: per epoch, each partition of the
+ * (cached) images is shuffled with a seed of (run seed, epoch, partition), cut into batches of
+ * exactly {@code batchSize} source images (the partial tail is dropped, so no minibatch is ever
+ * split or merged by the trainer), and each image gets two views whose seeds are
+ * {@link ViewSeeds#seed}(run seed, id, epoch, 0|1): the same pure function that materialises
+ * the views table, so both modes give identical pixels.
+ */
+public final class SimClrBatchSource implements BatchSource {
+    private final JavaRDD<ImageRecord> images;
+    private final long imagesPerEpoch;
+    private final int batchSize;
+    private final SimClrAugment augment;
+    private final float[] mean;
+    private final float[] std;
+    private final long seed;
+    private final String methodName;
+
+    /**
+     * @param images the pre-training images (raw uint8 HWC, all the same size); cached here
+     */
+    public SimClrBatchSource(JavaRDD<ImageRecord> images, int batchSize, SimClrAugment augment, float[] mean,
+                             float[] std, long seed, PretextMethod method) {
+        this.images = images.cache();
+        this.batchSize = batchSize;
+        this.augment = augment;
+        this.mean = mean.clone();
+        this.std = std.clone();
+        this.seed = seed;
+        this.methodName = method.name();  // methods are rebuilt by name on the executors
+        List<Long> perPartition = this.images.mapPartitions(it -> {
+            long n = 0;
+            while (it.hasNext()) {
+                it.next();
+                n++;
+            }
+            return List.of(n).iterator();
+        }).collect();
+        long usable = 0;
+        long total = 0;
+        for (long n : perPartition) {
+            usable += (n / batchSize) * batchSize;
+            total += n;
+        }
+        if (usable == 0) {
+            throw new UserError("pre-training needs at least train.batch-size = " + batchSize
+                    + " images in one partition; the pre-training splits hold " + total + " images in "
+                    + perPartition.size() + " partitions (lower train.batch-size or use fewer data.shards)");
+        }
+        this.imagesPerEpoch = usable;
+    }
+
+    @Override
+    public JavaRDD<DataSet> epoch(int epoch) {
+        final int b = batchSize;
+        final SimClrAugment aug = augment;
+        final float[] m = mean;
+        final float[] s = std;
+        final long base = seed;
+        final String meth = methodName;
+        return images.mapPartitionsWithIndex((partition, it) -> {
+            List<ImageRecord> part = new ArrayList<>();
+            it.forEachRemaining(part::add);
+            Collections.shuffle(part, new java.util.Random(new SplittableRandom(
+                    base * 1_000_003L + epoch * 7919L + partition).nextLong()));
+            return batches(part, epoch, b, aug, m, s, base, Methods.get(meth));
+        }, true);
+    }
+
+    @Override
+    public long imagesPerEpoch() {
+        return imagesPerEpoch;
+    }
+
+    /** The batches of one partition, built lazily so a partition never holds more than one batch of pixels. */
+    static Iterator<DataSet> batches(List<ImageRecord> part, int epoch, int b, SimClrAugment aug, float[] mean,
+                                     float[] std, long base, PretextMethod method) {
+        final int count = part.size() / b;
+        return new Iterator<>() {
+            int next = 0;
+
+            @Override
+            public boolean hasNext() {
+                return next < count;
+            }
+
+            @Override
+            public DataSet next() {
+                if (next >= count) {
+                    throw new NoSuchElementException();
+                }
+                List<ImageRecord> batch = part.subList(next * b, (next + 1) * b);
+                next++;
+                return assemble(batch, epoch, aug, mean, std, base, method);
+            }
+        };
+    }
+
+    /** Two views of each image of {@code batch} as one minibatch. */
+    public static DataSet assemble(List<ImageRecord> batch, int epoch, SimClrAugment aug, float[] mean, float[] std,
+                                   long base, PretextMethod method) {
+        int b = batch.size();
+        ImageRecord first = batch.get(0);
+        int h = aug.spec().outputHeightFor(first.height());
+        int w = aug.spec().outputWidthFor(first.width());
+        int per = 3 * h * w;
+        float[] a = new float[b * per];
+        float[] c = new float[b * per];
+        for (int i = 0; i < b; i++) {
+            ImageRecord img = batch.get(i);
+            View va = aug.view(img, ViewSeeds.seed(base, img.id(), epoch, 0));
+            View vb = aug.view(img, ViewSeeds.seed(base, img.id(), epoch, 1));
+            if (va.height() != h || va.width() != w) {
+                throw new UserError("image " + img.id() + " (" + img.source() + ") gives a " + va.height() + "x"
+                        + va.width() + " view; expected " + h + "x" + w + " like the rest of the batch");
+            }
+            ChwTensors.normalized(va, mean, std, a, i * per);
+            ChwTensors.normalized(vb, mean, std, c, i * per);
+        }
+        return method.assemble(a, c, b, h, w);
+    }
+}

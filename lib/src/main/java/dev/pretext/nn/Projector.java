@@ -1,0 +1,41 @@
+package dev.pretext.nn;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
+import org.deeplearning4j.nn.conf.distribution.UniformDistribution;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.nd4j.linalg.activations.Activation;
+
+/**
+ * The SimCLR projection head, as the PyTorch peer: Linear (no bias) - BN - ReLU - Linear. Weights
+ * are drawn from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) like PyTorch's Linear default; the last bias
+ * starts at 0 (PyTorch draws it from the same uniform; DL4J only has a constant bias init).
+ * Layers: {@code proj_fc1}, {@code proj_bn}, {@code proj_relu}, {@code proj_fc2}.
+ */
+public final class Projector {
+
+    public static final String OUTPUT = "proj_fc2";
+
+    private Projector() {
+    }
+
+    /** Adds the head reading {@code input} ([N, inDim]); returns {@link #OUTPUT} ([N, outDim]). */
+    public static String addTo(GraphBuilder g, String input, int inDim, int hiddenDim, int outDim) {
+        if (inDim < 1 || hiddenDim < 1 || outDim < 1) {
+            throw new IllegalArgumentException("projector sizes must be positive: in " + inDim + ", hidden "
+                    + hiddenDim + ", out " + outDim);
+        }
+        g.addLayer("proj_fc1", linear(inDim, hiddenDim, false), input);
+        ConvBlocks.bn(g, "proj_bn", "proj_fc1");
+        ConvBlocks.relu(g, "proj_relu", "proj_bn");
+        g.addLayer(OUTPUT, linear(hiddenDim, outDim, true), "proj_relu");
+        return OUTPUT;
+    }
+
+    private static DenseLayer linear(int in, int out, boolean bias) {
+        double bound = 1.0 / Math.sqrt(in);
+        return new DenseLayer.Builder().nIn(in).nOut(out).hasBias(bias)
+                .activation(Activation.IDENTITY)
+                .weightInit(new UniformDistribution(-bound, bound))
+                .build();
+    }
+}

@@ -1,0 +1,28 @@
+package dev.pretext.train;
+
+import dev.pretext.UserError;
+import org.apache.spark.api.java.function.Function;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * Fails a minibatch whose size differs from the trainer's batch size. DL4J's masters re-batch to
+ * {@code batchSizePerWorker}, which would silently split or merge such a DataSet and break the
+ * positive pairs of batch-coupled losses.
+ */
+final class ExactBatchSize implements Function<DataSet, DataSet> {
+    private final int batchSize;
+
+    ExactBatchSize(int batchSize) {
+        this.batchSize = batchSize;
+    }
+
+    @Override
+    public DataSet call(DataSet ds) {
+        int n = ds.numExamples();
+        if (n != batchSize) {
+            throw new UserError("a minibatch has " + n + " examples but the trainer's batch size is " + batchSize
+                    + "; every DataSet must be exactly one full minibatch (drop or pad the last one)");
+        }
+        return ds;
+    }
+}

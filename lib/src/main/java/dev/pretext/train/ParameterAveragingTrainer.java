@@ -1,0 +1,71 @@
+package dev.pretext.train;
+
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * {@code paramavg}: DL4J's synchronous parameter averaging. Each worker fits
+ * {@code averagingFrequency} minibatches from the driver's parameters, then parameters and updater
+ * state are averaged on the driver.
+ *
+ * <p>Settings that matter (STACK.md): {@code saveUpdater(true)} set explicitly (the M2 builder
+ * leaves it false); {@code batchSizePerWorker} equal to the DataSet size so DL4J neither splits nor
+ * merges minibatches; the Direct approach so no shared export directory is needed on a cluster.
+ *
+ * <p>Iteration count: the M2 master adds {@code averagingFrequency} to the driver's count per split
+ * whatever the split held; we then set it to {@code before + ceil(minibatches / workers)}.
+ */
+public final class ParameterAveragingTrainer implements DistributedTrainer {
+    private final JavaSparkContext jsc;
+    private final TrainerSettings settings;
+    private final ParameterAveragingTrainingMaster master;
+    private SparkComputationGraph spark;
+
+    ParameterAveragingTrainer(JavaSparkContext jsc, TrainerSettings settings) {
+        this.jsc = jsc;
+        this.settings = settings;
+        this.master = new ParameterAveragingTrainingMaster.Builder(settings.workers(), settings.batchSize())
+                .batchSizePerWorker(settings.batchSize())
+                .averagingFrequency(settings.averagingFrequency())
+                .workerPrefetchNumBatches(settings.prefetchBatches())
+                .saveUpdater(true)
+                .rddTrainingApproach(RDDTrainingApproach.Direct)
+                .rngSeed(settings.seed())
+                .build();
+    }
+
+    @Override
+    public long fitEpochChunk(ComputationGraph net, JavaRDD<DataSet> batches) {
+        if (spark == null || spark.getNetwork() != net) {
+            spark = new SparkComputationGraph(jsc, net, master);
+        }
+        JavaRDD<DataSet> checked = batches.map(new ExactBatchSize(settings.batchSize()));
+        int before = net.getConfiguration().getIterationCount();
+        int epochCount = net.getConfiguration().getEpochCount();
+        try {
+            spark.fit(checked);
+            // the master persisted `checked`; counting reads that cache
+            long n = checked.count();
+            IterationAccounting.advance(net, before, n, settings.workers());
+            return n;
+        } finally {
+            net.getConfiguration().setEpochCount(epochCount);
+            checked.unpersist(false);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "paramavg";
+    }
+
+    @Override
+    public TrainerSettings settings() {
+        return settings;
+    }
+}

@@ -1,0 +1,373 @@
+package dev.pretext.train;
+
+import dev.pretext.UserError;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.rdd.PartitionPruningRDD;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.IUpdater;
+import scala.reflect.ClassTag$;
+
+/**
+ * The training loop. It knows nothing of the method: it fits a {@link ComputationGraph} on the
+ * minibatches of a {@link BatchSource} through a {@link DistributedTrainer}.
+ *
+ * <p>Each epoch is fitted in {@code chunksPerEpoch} chunks (contiguous ranges of the epoch RDD's
+ * partitions, at most one chunk per partition). After every chunk the loop computes the loss on a
+ * fixed monitor batch ({@code net.score}, regularisation included) and the embedding diagnostics,
+ * appends a line to {@code metrics.jsonl}, prints a progress line, and calls the method's
+ * {@link TrainingHook}. After every epoch it writes a checkpoint ({@link Checkpoints}).
+ *
+ * <p>Stopping: when this invocation's wall clock passes {@code maxSeconds} after a chunk, the loop
+ * checkpoints what was done (mid-epoch if need be) and returns with reason {@code time budget}.
+ * A non-finite loss stops it at once ({@code diverged}); an embedding std below
+ * {@code collapseStd} on {@code collapsePatience} consecutive chunks stops it ({@code collapsed}).
+ * Both throw {@link TrainingStoppedException} and write no checkpoint of the bad model, so the
+ * last good one is kept. Default collapse threshold 1e-4 (a healthy D-dimensional embedding sits
+ * near 1/sqrt(D), e.g. 0.044 for D=512) over 3 chunks, so one noisy check never stops a run.
+ *
+ * <p>{@code resume}: continue from the newest complete checkpoint (parameters, updater state,
+ * step counts, method state) at the next chunk; {@code metrics.jsonl} is appended to. Without
+ * {@code resume}, a run directory that already holds checkpoints is refused.
+ */
+public final class TrainingRun {
+    private final ComputationGraph net;
+    private final BatchSource source;
+    private final DistributedTrainer trainer;
+    private final int epochs;
+    private final double maxSeconds;
+    private final Path runDir;
+    private final DataSet monitor;
+    private final String embeddingLayer;
+    private final int chunksPerEpoch;
+    private final boolean resume;
+    private final long seed;
+    private final double collapseStd;
+    private final int collapsePatience;
+    private final int keepCheckpoints;
+    private final TrainingHook hook;
+    private final ProgressLine progress;
+    private final MetricsLog metrics;
+
+    private TrainingRun(Builder b) {
+        this.net = require(b.net, "net");
+        this.source = require(b.source, "source");
+        this.trainer = require(b.trainer, "trainer");
+        this.runDir = require(b.runDir, "runDir");
+        this.monitor = require(b.monitor, "monitorBatch");
+        this.embeddingLayer = require(b.embeddingLayer, "embeddingLayer");
+        if (b.epochs < 1) {
+            throw new UserError("train.epochs must be >= 1, got " + b.epochs);
+        }
+        if (!(b.maxSeconds > 0)) {
+            throw new UserError("train.max-seconds must be > 0, got " + b.maxSeconds);
+        }
+        if (b.chunksPerEpoch < 1) {
+            throw new UserError("train.chunks-per-epoch must be >= 1, got " + b.chunksPerEpoch);
+        }
+        if (b.collapsePatience < 1) {
+            throw new UserError("collapse patience must be >= 1, got " + b.collapsePatience);
+        }
+        if (monitor.numExamples() < 2) {
+            throw new UserError("the monitor batch needs at least 2 examples, got " + monitor.numExamples());
+        }
+        if (net.getConfiguration().getVertices().get(embeddingLayer) == null) {
+            throw new UserError("embedding layer '" + embeddingLayer + "' is not a vertex of the network; vertices: "
+                    + net.getConfiguration().getVertices().keySet());
+        }
+        this.epochs = b.epochs;
+        this.maxSeconds = b.maxSeconds;
+        this.chunksPerEpoch = b.chunksPerEpoch;
+        this.resume = b.resume;
+        this.seed = b.seed;
+        this.collapseStd = b.collapseStd;
+        this.collapsePatience = b.collapsePatience;
+        this.keepCheckpoints = b.keepCheckpoints;
+        this.hook = b.hook == null ? TrainingHook.NONE : b.hook;
+        this.progress = new ProgressLine(b.progress);
+        this.metrics = new MetricsLog(runDir);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The network being trained (the one given; a resume loads the checkpoint into it). */
+    public ComputationGraph net() {
+        return net;
+    }
+
+    /** Runs until done, out of time, or stopped; returns the summary (also written to summary.json). */
+    public RunSummary run() {
+        long t0 = System.nanoTime();
+        int startEpoch = 0;
+        int startChunk = 0;
+        int resumedChunks = -1;
+        double elapsedBefore = 0;
+        String lastCheckpoint = null;
+        Optional<Checkpoints.Checkpoint> latest = Checkpoints.findLatest(runDir);
+        if (latest.isPresent() && !resume) {
+            throw new UserError("run directory " + runDir + " already holds checkpoints (newest "
+                    + latest.get().dir().getFileName() + "); resume it or choose a new run directory");
+        }
+        if (latest.isPresent()) {
+            TrainerState s = Checkpoints.restoreInto(latest.get(), net);
+            hook.restore(s.methodState());
+            startEpoch = s.epochsCompleted();
+            startChunk = s.chunksCompleted();
+            resumedChunks = s.chunksCompleted() > 0 ? s.chunksPerEpoch() : -1;
+            elapsedBefore = s.elapsedSeconds();
+            lastCheckpoint = latest.get().dir().getFileName().toString();
+        }
+
+        long imagesThisRun = 0;
+        double fitSeconds = 0;
+        double loss = Double.NaN;
+        int lowStdStreak = 0;
+        int chunksThisRun = 0;
+        int epochsCompleted = startEpoch;
+        int chunksCompleted = startChunk;
+        for (int e = startEpoch; e < epochs; e++) {
+            JavaRDD<DataSet> all = source.epoch(e);
+            int parts = all.getNumPartitions();
+            int chunks = e == startEpoch && resumedChunks > 0 ? resumedChunks : Math.min(chunksPerEpoch, parts);
+            if (parts < chunks) {
+                throw new UserError("epoch " + (e + 1) + " has " + parts + " partitions, fewer than the "
+                        + chunks + " chunks of the checkpoint being resumed; keep the partitioning of a run fixed");
+            }
+            for (int c = (e == startEpoch ? startChunk : 0); c < chunks; c++) {
+                int from = (int) ((long) c * parts / chunks);
+                int to = (int) ((long) (c + 1) * parts / chunks);
+                JavaRDD<DataSet> chunkRdd = partitions(all, from, to);
+                long f0 = System.nanoTime();
+                long minibatches = trainer.fitEpochChunk(net, chunkRdd);
+                double fitS = (System.nanoTime() - f0) / 1e9;
+                net.getConfiguration().setEpochCount(e);
+                long images = Math.round((double) source.imagesPerEpoch() * (to - from) / parts);
+                imagesThisRun += images;
+                fitSeconds += fitS;
+                chunksThisRun++;
+                chunksCompleted = c + 1;
+
+                loss = net.score(monitor, false);
+                double[][] z = embedding();
+                double std = EmbeddingDiagnostics.embeddingStd(z);
+                double erank = Double.isFinite(loss) ? EmbeddingDiagnostics.effectiveRank(z) : Double.NaN;
+                int step = net.getConfiguration().getIterationCount();
+                double lr = learningRate(net, step, e);
+                double sessionS = (System.nanoTime() - t0) / 1e9;
+                double ips = fitS > 0 ? images / fitS : Double.NaN;
+
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("epoch", e + 1);
+                m.put("chunk", c + 1);
+                m.put("chunks", chunks);
+                m.put("epoch_progress", e + (double) (c + 1) / chunks);
+                m.put("step", step);
+                m.put("loss", loss);
+                m.put("lr", lr);
+                m.put("images_per_s", ips);
+                m.put("embedding_std", std);
+                m.put("effective_rank", erank);
+                m.put("elapsed_s", elapsedBefore + sessionS);
+                m.put("minibatches", minibatches);
+                m.put("trainer", trainer.name());
+                metrics.append(m);
+
+                double done = e + (double) (c + 1) / chunks;
+                double perEpoch = sessionS / (done - (startEpoch + (double) startChunk / Math.max(1, chunks)));
+                double eta = Math.min((epochs - done) * perEpoch, Math.max(0, maxSeconds - sessionS));
+                progress.chunk(e + 1, epochs, c + 1, chunks, done / epochs, loss, lr, ips, eta);
+                hook.afterChunk(net, e, c);
+
+                if (!Double.isFinite(loss)) {
+                    throw stop(RunSummary.DIVERGED, "training diverged at epoch " + (e + 1) + " chunk " + (c + 1)
+                            + " (step " + step + "): the loss on the monitor batch is " + loss
+                            + "; lower the learning rate or lengthen the warm-up. Last good checkpoint: "
+                            + lastCheckpoint, epochsCompleted, chunksCompleted, t0, elapsedBefore, imagesThisRun,
+                            fitSeconds, loss, lastCheckpoint);
+                }
+                lowStdStreak = std < collapseStd ? lowStdStreak + 1 : 0;
+                if (lowStdStreak >= collapsePatience) {
+                    throw stop(RunSummary.COLLAPSED, "the embedding '" + embeddingLayer + "' collapsed: its std was"
+                            + " below " + collapseStd + " for " + lowStdStreak + " consecutive chunks (now " + std
+                            + ", epoch " + (e + 1) + "). Last good checkpoint: " + lastCheckpoint,
+                            epochsCompleted, chunksCompleted, t0, elapsedBefore, imagesThisRun, fitSeconds, loss,
+                            lastCheckpoint);
+                }
+
+                boolean epochDone = c + 1 == chunks;
+                boolean outOfTime = sessionS > maxSeconds && !(epochDone && e + 1 == epochs);
+                if (epochDone) {
+                    epochsCompleted = e + 1;
+                    chunksCompleted = 0;
+                }
+                if (epochDone || outOfTime) {
+                    TrainerState state = new TrainerState(TrainerState.FORMAT_VERSION, epochsCompleted,
+                            chunksCompleted, chunks, step, net.getConfiguration().getEpochCount(),
+                            elapsedBefore + (System.nanoTime() - t0) / 1e9, seed, null, trainer.name(),
+                            hook.state());
+                    lastCheckpoint = Checkpoints.write(runDir, net, state, keepCheckpoints).getFileName().toString();
+                }
+                if (outOfTime) {
+                    return finish(RunSummary.TIME_BUDGET, "stopped after " + ProgressLine.hms(sessionS)
+                                    + ", past the budget of " + maxSeconds + " s", epochsCompleted, chunksCompleted,
+                            t0, elapsedBefore, imagesThisRun, fitSeconds, loss, lastCheckpoint);
+                }
+            }
+        }
+        return finish(RunSummary.COMPLETED, chunksThisRun == 0 ? "nothing left to train" : "all epochs done",
+                epochsCompleted, chunksCompleted, t0, elapsedBefore, imagesThisRun, fitSeconds, loss, lastCheckpoint);
+    }
+
+    private double[][] embedding() {
+        Map<String, INDArray> acts = net.feedForward(new INDArray[]{monitor.getFeatures()}, false, false);
+        INDArray a = acts.get(embeddingLayer);
+        if (a == null) {
+            throw new UserError("embedding layer '" + embeddingLayer + "' produced no activation; vertices: "
+                    + acts.keySet());
+        }
+        return EmbeddingDiagnostics.toMatrix(a);
+    }
+
+    /** The learning rate of the first layer that has one, at the given step (NaN if none has). */
+    static double learningRate(ComputationGraph net, int iteration, int epoch) {
+        for (Layer l : net.getLayers()) {
+            if (l.conf() != null && l.conf().getLayer() instanceof BaseLayer bl) {
+                IUpdater u = bl.getIUpdater();
+                if (u != null && u.hasLearningRate()) {
+                    return u.getLearningRate(iteration, epoch);
+                }
+            }
+        }
+        return Double.NaN;
+    }
+
+    private static JavaRDD<DataSet> partitions(JavaRDD<DataSet> all, int from, int to) {
+        if (from == 0 && to == all.getNumPartitions()) {
+            return all;
+        }
+        // Only the selected partitions are computed: PartitionPruningRDD launches no task for the rest.
+        PartitionPruningRDD<DataSet> pruned = PartitionPruningRDD.create(all.rdd(),
+                new PartitionRange(from, to));
+        return new JavaRDD<>(pruned, ClassTag$.MODULE$.apply(DataSet.class));
+    }
+
+    private TrainingStoppedException stop(String reason, String message, int epochsDone, int chunksDone, long t0,
+                                          double elapsedBefore, long images, double fitS, double loss, String ckpt) {
+        RunSummary s = summary(reason, message, epochsDone, chunksDone, t0, elapsedBefore, images, fitS, loss, ckpt);
+        writeSummary(s);
+        return new TrainingStoppedException(message, s);
+    }
+
+    private RunSummary finish(String reason, String message, int epochsDone, int chunksDone, long t0,
+                              double elapsedBefore, long images, double fitS, double loss, String ckpt) {
+        RunSummary s = summary(reason, message, epochsDone, chunksDone, t0, elapsedBefore, images, fitS, loss, ckpt);
+        writeSummary(s);
+        return s;
+    }
+
+    private RunSummary summary(String reason, String message, int epochsDone, int chunksDone, long t0,
+                               double elapsedBefore, long images, double fitS, double loss, String ckpt) {
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return new RunSummary(epochsDone, epochs, chunksDone, net.getConfiguration().getIterationCount(), seconds,
+                elapsedBefore + seconds, fitS > 0 ? images / fitS : Double.NaN, loss, reason, message, ckpt,
+                trainer.name());
+    }
+
+    private void writeSummary(RunSummary s) {
+        try {
+            Files.createDirectories(runDir);
+            Map<String, Object> m = Checkpoints.JSON.convertValue(s, Map.class);
+            m.replaceAll((k, v) -> v instanceof Double d && !Double.isFinite(d) ? null : v);
+            Files.writeString(runDir.resolve("summary.json"), Checkpoints.JSON.writeValueAsString(m),
+                    StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + runDir.resolve("summary.json"), e);
+        }
+    }
+
+    private static <T> T require(T v, String what) {
+        if (v == null) {
+            throw new IllegalArgumentException("TrainingRun: " + what + " is required");
+        }
+        return v;
+    }
+
+    /** Selects partitions {@code [from, to)}. */
+    private static final class PartitionRange extends scala.runtime.AbstractFunction1<Object, Object>
+            implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        private final int from;
+        private final int to;
+
+        PartitionRange(int from, int to) {
+            this.from = from;
+            this.to = to;
+        }
+
+        @Override
+        public Object apply(Object index) {
+            int i = (Integer) index;
+            return i >= from && i < to;
+        }
+    }
+
+    /** Builder; see the class comment for the meaning of each setting. */
+    public static final class Builder {
+        private ComputationGraph net;
+        private BatchSource source;
+        private DistributedTrainer trainer;
+        private int epochs = 1;
+        private double maxSeconds = Double.MAX_VALUE;
+        private Path runDir;
+        private DataSet monitor;
+        private String embeddingLayer;
+        private int chunksPerEpoch = 1;
+        private boolean resume;
+        private long seed;
+        private double collapseStd = 1e-4;
+        private int collapsePatience = 3;
+        private int keepCheckpoints = 3;
+        private TrainingHook hook;
+        private PrintStream progress = System.err;
+
+        public Builder net(ComputationGraph v) { net = v; return this; }
+        public Builder source(BatchSource v) { source = v; return this; }
+        public Builder trainer(DistributedTrainer v) { trainer = v; return this; }
+        public Builder epochs(int v) { epochs = v; return this; }
+        /** Wall-clock budget of this invocation, seconds. */
+        public Builder maxSeconds(double v) { maxSeconds = v; return this; }
+        public Builder runDir(Path v) { runDir = v; return this; }
+        /** Fixed driver-side batch for the reported loss and the embedding diagnostics. */
+        public Builder monitorBatch(DataSet v) { monitor = v; return this; }
+        public Builder embeddingLayer(String v) { embeddingLayer = v; return this; }
+        /** The log interval: metrics, progress and the time-budget check happen this many times per epoch. */
+        public Builder chunksPerEpoch(int v) { chunksPerEpoch = v; return this; }
+        public Builder resume(boolean v) { resume = v; return this; }
+        /** Recorded in trainer-state.json. */
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder collapse(double std, int patience) { collapseStd = std; collapsePatience = patience; return this; }
+        /** Complete checkpoints to keep (older ones are deleted); 0 keeps all. */
+        public Builder keepCheckpoints(int v) { keepCheckpoints = v; return this; }
+        public Builder hook(TrainingHook v) { hook = v; return this; }
+        /** Where progress lines go; null for none. */
+        public Builder progress(PrintStream v) { progress = v; return this; }
+
+        public TrainingRun build() {
+            return new TrainingRun(this);
+        }
+    }
+}

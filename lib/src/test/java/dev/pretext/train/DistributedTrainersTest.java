@@ -1,0 +1,73 @@
+package dev.pretext.train;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.pretext.UserError;
+import dev.pretext.spark.SparkTestBase;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.Adam;
+
+class DistributedTrainersTest extends SparkTestBase {
+    static final int BATCH = 16;
+
+    private static double fitAndReport(String name, double maxRatio) {
+        ComputationGraph net = TinyProblem.net(new Adam(0.02), 7);
+        DataSet monitor = TinyProblem.batches(99, 1, 64).get(0);
+        double before = net.score(monitor);
+        DistributedTrainer trainer = DistributedTrainers.create(name,
+                TrainerSettings.of(2, BATCH).withAveragingFrequency(2), jsc);
+        List<DataSet> data = TinyProblem.batches(1, 16, BATCH);
+        long total = 0;
+        for (int epoch = 0; epoch < 3; epoch++) {
+            JavaRDD<DataSet> rdd = jsc.parallelize(data, 4);
+            total += trainer.fitEpochChunk(net, rdd);
+        }
+        double after = net.score(monitor);
+        assertEquals(48, total);
+        // 48 minibatches over 2 workers: 24 synchronous steps
+        assertEquals(24, net.getConfiguration().getIterationCount());
+        assertEquals(0, net.getConfiguration().getEpochCount());
+        assertTrue(after < maxRatio * before, name + ": loss " + before + " -> " + after);
+        trainer.close();
+        return after;
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void parameterAveragingLowersTheLoss() {
+        fitAndReport("paramavg", 0.5);
+    }
+
+    @Test
+    void gradientSharingLowersTheLoss() {
+        // threshold-encoded sparse updates make progress per step smaller than exact averaging
+        fitAndReport("shared", 0.8);
+    }
+
+    @Test
+    void unknownNameListsTheValidOnes() {
+        UserError e = assertThrows(UserError.class,
+                () -> DistributedTrainers.create("horovod", TrainerSettings.of(2, BATCH), jsc));
+        assertTrue(e.getMessage().contains("paramavg|shared"), e.getMessage());
+    }
+
+    @Test
+    void aMinibatchOfTheWrongSizeFailsTheFit() {
+        ComputationGraph net = TinyProblem.net(new Adam(0.01), 7);
+        DistributedTrainer trainer = DistributedTrainers.create("paramavg", TrainerSettings.of(2, BATCH), jsc);
+        List<DataSet> data = TinyProblem.batches(1, 3, BATCH);
+        data.set(2, TinyProblem.batches(2, 1, BATCH - 1).get(0));
+        Exception e = assertThrows(Exception.class, () -> trainer.fitEpochChunk(net, jsc.parallelize(data, 2)));
+        Throwable t = e;
+        StringBuilder all = new StringBuilder();
+        while (t != null) {
+            all.append(t.getMessage()).append('\n');
+            t = t.getCause();
+        }
+        assertTrue(all.toString().contains("15 examples but the trainer's batch size is 16"), all.toString());
+    }
+}
