@@ -26,6 +26,7 @@ public final class Main {
     }
 
     public static void main(String[] argv) {
+        QuietStdout.install();
         int status = run(argv);
         if (status != 0) {
             System.exit(status);

@@ -1,0 +1,139 @@
+package dev.pretext.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The whole pipeline on a tiny synthetic dataset through the real command line (in-process). */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PipelineEndToEndTest {
+    @TempDir
+    static Path dir;
+
+    static String[] pipeline(String runId, String... extra) {
+        List<String> a = new ArrayList<>(List.of("pipeline",
+                "--set", "run.dir=" + dir.resolve("runs"), "--set", "run.id=" + runId,
+                "--set", "spark.master=local[2]",
+                "--set", "data.synth.train-images=256", "--set", "data.synth.test-images=64", "--set", "data.shards=2",
+                "--set", "model.backbone=conv4", "--set", "model.width=0.25",
+                "--set", "train.epochs=2", "--set", "train.batch-size=32", "--set", "train.chunks-per-epoch=1",
+                "--set", "eval.max-iter=15", "--set", "eval.reg-grid=[0.001, 0.1]", "--set", "eval.knn-k=20"));
+        a.addAll(List.of(extra));
+        return a.toArray(new String[0]);
+    }
+
+    @Test
+    @Order(1)
+    void wholePipelineWritesTheReportWithEveryDocumentedKey() throws Exception {
+        PrintStream old = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int status;
+        try {
+            System.setOut(new PrintStream(captured, true));
+            status = Main.run(pipeline("e2e"));
+        } finally {
+            System.setOut(old);
+        }
+        assertEquals(0, status);
+        String stdout = captured.toString();
+        assertTrue(stdout.contains("linear top-1") && stdout.contains("random-init") && stdout.contains("raw pixels"), stdout);
+
+        Path run = dir.resolve("runs/e2e");
+        JsonNode r = new ObjectMapper().readTree(run.resolve("report.json").toFile());
+        for (String key : List.of("method", "backbone", "width", "dataset.format", "dataset.train_images",
+                "dataset.test_images", "pretrain.trainer", "pretrain.epochs", "pretrain.seconds",
+                "pretrain.images_per_s", "pretrain.final_loss", "probe.linear_top1", "probe.linear_top5",
+                "probe.knn_top1", "baselines.random_init.linear_top1", "baselines.raw_pixels.linear_top1")) {
+            JsonNode n = r;
+            for (String p : key.split("\\.")) {
+                n = n.path(p);
+            }
+            assertFalse(n.isMissingNode() || n.isNull(), "report.json lacks " + key);
+        }
+        assertEquals("simclr", r.path("method").asText());
+        assertEquals("cifar10", r.path("dataset").path("format").asText());
+        assertEquals(256, r.path("dataset").path("train_images").asInt());
+        assertEquals(64, r.path("dataset").path("test_images").asInt());
+        assertEquals(2, r.path("pretrain").path("epochs").asInt());
+        for (String p : List.of("probe", "baselines/random_init", "baselines/raw_pixels")) {
+            JsonNode n = r.at("/" + p);
+            for (String k : List.of("linear_top1", "linear_top5", "knn_top1")) {
+                double v = n.path(k).asDouble(-1);
+                assertTrue(v >= 0 && v <= 1, p + "." + k + " = " + v);
+            }
+            assertTrue(n.path("linear_top5").asDouble() >= n.path("linear_top1").asDouble());
+        }
+        assertTrue(Double.isFinite(r.path("pretrain").path("final_loss").asDouble()));
+        assertTrue(Files.isRegularFile(run.resolve("report.md")));
+        assertTrue(Files.isRegularFile(run.resolve("config.conf")));
+        assertTrue(Files.isRegularFile(run.resolve("checkpoints/epoch-0002/model.zip")));
+        List<String> metrics = Files.readAllLines(run.resolve("metrics.jsonl"));
+        assertEquals(2, metrics.size());
+        JsonNode last = new ObjectMapper().readTree(metrics.get(1));
+        for (String k : List.of("loss", "lr", "images_per_s", "embedding_std", "effective_rank")) {
+            assertTrue(last.has(k), "metrics.jsonl lacks " + k);
+        }
+        assertTrue(Files.isRegularFile(run.resolve("images/_manifest.json")));
+        try (Stream<Path> s = Files.list(run)) {
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().contains(".tmp-")), "temporary directories left");
+        }
+    }
+
+    @Test
+    @Order(2)
+    void rerunWithTheSameRunIdResumesInsteadOfRetraining() throws Exception {
+        Path run = dir.resolve("runs/e2e");
+        assertEquals(0, Main.run(pipeline("e2e", "--set", "train.epochs=3")));
+        List<String> metrics = Files.readAllLines(run.resolve("metrics.jsonl"));
+        assertEquals(3, metrics.size(), "one more epoch appended to the two already trained");
+        JsonNode r = new ObjectMapper().readTree(run.resolve("report.json").toFile());
+        assertEquals(3, r.path("pretrain").path("epochs").asInt());
+    }
+
+    @Test
+    @Order(3)
+    void badInputIsAClearErrorAndLeavesNoRun() {
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setErr(new PrintStream(err, true));
+            assertEquals(2, Main.run(pipeline("bad", "--set", "data.input=" + dir.resolve("does-not-exist"))));
+            assertEquals(2, Main.run(pipeline("bad2", "--set", "train.trainer=horovod")));
+            assertEquals(2, Main.run(new String[]{"pipeline", "--conf", dir.resolve("missing.conf").toString()}));
+            assertEquals(2, Main.run(new String[]{"nonsense"}));
+            assertEquals(2, Main.run(new String[]{"ingest", "--dataset", "cifar10", "--bogus", "x"}));
+        } finally {
+            System.setErr(oldErr);
+        }
+        String e = err.toString();
+        assertTrue(e.contains("does-not-exist"), e);
+        assertTrue(e.contains("train.trainer") && e.contains("paramavg|shared"), e);
+        assertTrue(e.contains("missing.conf"), e);
+        assertTrue(e.contains("unknown command 'nonsense'"), e);
+        assertTrue(e.contains("--bogus"), e);
+        assertFalse(Files.exists(dir.resolve("runs/bad/images")), "no half-written images table");
+        assertFalse(Files.exists(dir.resolve("runs/bad2")), "a config error stops before anything is written");
+    }
+
+    @Test
+    @Order(4)
+    void everyCommandHasHelp() {
+        for (String c : List.of("quickstart", "pipeline", "synth", "ingest", "augment", "pretrain", "features", "probe", "bench")) {
+            assertEquals(0, Main.run(new String[]{c, "--help"}), c);
+        }
+    }
+}
