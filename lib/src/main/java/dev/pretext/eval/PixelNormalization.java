@@ -1,6 +1,7 @@
 package dev.pretext.eval;
 
 import dev.pretext.UserError;
+import dev.pretext.augment.ChwTensors;
 
 import java.io.Serializable;
 import java.util.Arrays;
@@ -78,14 +79,7 @@ public final class PixelNormalization implements Serializable {
             throw new UserError("image data has " + hwc.length + " bytes, expected height*width*channels = "
                     + height + "*" + width + "*" + channels + " = " + plane * channels);
         }
-        // Precomputing scale/shift keeps the inner loop to one multiply-add per value.
-        for (int c = 0; c < channels; c++) {
-            float scale = 1f / (255f * std[c]);
-            float shift = -mean[c] / std[c];
-            int out = offset + c * plane;
-            for (int p = 0, in = c; p < plane; p++, in += channels) {
-                dst[out + p] = (hwc[in] & 0xff) * scale + shift;
-            }
-        }
+        // The same transform the trainer applies to its views, so features see what training saw.
+        ChwTensors.normalized(hwc, height, width, channels, mean, std, dst, offset);
     }
 }
