@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
 
 /**
@@ -94,25 +93,7 @@ public final class SimClrBatchSource implements BatchSource {
     /** The batches of one partition, built lazily so a partition never holds more than one batch of pixels. */
     static Iterator<DataSet> batches(List<ImageRecord> part, int epoch, int b, SimClrAugment aug, float[] mean,
                                      float[] std, long base, PretextMethod method) {
-        final int count = part.size() / b;
-        return new Iterator<>() {
-            int next = 0;
-
-            @Override
-            public boolean hasNext() {
-                return next < count;
-            }
-
-            @Override
-            public DataSet next() {
-                if (next >= count) {
-                    throw new NoSuchElementException();
-                }
-                List<ImageRecord> batch = part.subList(next * b, (next + 1) * b);
-                next++;
-                return assemble(batch, epoch, aug, mean, std, base, method);
-            }
-        };
+        return FixedBatches.of(part, b, batch -> assemble(batch, epoch, aug, mean, std, base, method));
     }
 
     /** Two views of each image of {@code batch} as one minibatch. */

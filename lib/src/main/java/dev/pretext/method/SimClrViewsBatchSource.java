@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.Random;
 
 /**
@@ -105,38 +104,26 @@ public final class SimClrViewsBatchSource implements BatchSource {
     }
 
     private static Iterator<DataSet> batches(List<Row[]> part, int b, float[] mean, float[] std, PretextMethod method) {
-        final int count = part.size() / b;
-        return new Iterator<>() {
-            int next = 0;
+        return FixedBatches.of(part, b, batch -> assemble(batch, mean, std, method));
+    }
 
-            @Override
-            public boolean hasNext() {
-                return next < count;
+    /** The two stored views of each image of {@code batch} as one minibatch. */
+    private static DataSet assemble(List<Row[]> batch, float[] mean, float[] std, PretextMethod method) {
+        int b = batch.size();
+        int h = batch.get(0)[0].getInt(3);
+        int w = batch.get(0)[0].getInt(4);
+        int per = 3 * h * w;
+        float[] a = new float[b * per];
+        float[] c = new float[b * per];
+        for (int i = 0; i < b; i++) {
+            Row[] two = batch.get(i);
+            if (two[0].getInt(3) != h || two[0].getInt(4) != w || two[1].getInt(3) != h || two[1].getInt(4) != w) {
+                throw new UserError("views table: image " + two[0].getString(0) + " has a view size different from "
+                        + h + "x" + w);
             }
-
-            @Override
-            public DataSet next() {
-                if (next >= count) {
-                    throw new NoSuchElementException();
-                }
-                List<Row[]> batch = part.subList(next * b, (next + 1) * b);
-                next++;
-                int h = batch.get(0)[0].getInt(3);
-                int w = batch.get(0)[0].getInt(4);
-                int per = 3 * h * w;
-                float[] a = new float[b * per];
-                float[] c = new float[b * per];
-                for (int i = 0; i < b; i++) {
-                    Row[] two = batch.get(i);
-                    if (two[0].getInt(3) != h || two[0].getInt(4) != w || two[1].getInt(3) != h || two[1].getInt(4) != w) {
-                        throw new UserError("views table: image " + two[0].getString(0) + " has a view size different from "
-                                + h + "x" + w);
-                    }
-                    ChwTensors.normalized((byte[]) two[0].get(5), h, w, 3, mean, std, a, i * per);
-                    ChwTensors.normalized((byte[]) two[1].get(5), h, w, 3, mean, std, c, i * per);
-                }
-                return method.assemble(a, c, b, h, w);
-            }
-        };
+            ChwTensors.normalized((byte[]) two[0].get(5), h, w, 3, mean, std, a, i * per);
+            ChwTensors.normalized((byte[]) two[1].get(5), h, w, 3, mean, std, c, i * per);
+        }
+        return method.assemble(a, c, b, h, w);
     }
 }

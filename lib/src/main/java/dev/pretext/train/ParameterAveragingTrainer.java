@@ -44,19 +44,7 @@ public final class ParameterAveragingTrainer implements DistributedTrainer {
         if (spark == null || spark.getNetwork() != net) {
             spark = new SparkComputationGraph(jsc, net, master);
         }
-        JavaRDD<DataSet> checked = batches.map(new ExactBatchSize(settings.batchSize()));
-        int before = net.getConfiguration().getIterationCount();
-        int epochCount = net.getConfiguration().getEpochCount();
-        try {
-            spark.fit(checked);
-            // the master persisted `checked`; counting reads that cache
-            long n = checked.count();
-            IterationAccounting.advance(net, before, n, settings.workers());
-            return n;
-        } finally {
-            net.getConfiguration().setEpochCount(epochCount);
-            checked.unpersist(false);
-        }
+        return SparkFit.fit(spark, net, batches, settings);
     }
 
     @Override

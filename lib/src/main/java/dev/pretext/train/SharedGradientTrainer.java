@@ -72,18 +72,7 @@ public final class SharedGradientTrainer implements DistributedTrainer {
             throw new IllegalStateException("a 'shared' trainer is bound to the first network it trained;"
                     + " create a new trainer for another network");
         }
-        JavaRDD<DataSet> checked = batches.map(new ExactBatchSize(settings.batchSize()));
-        int before = net.getConfiguration().getIterationCount();
-        int epochCount = net.getConfiguration().getEpochCount();
-        try {
-            spark.fit(checked);
-            long n = checked.count();
-            IterationAccounting.advance(net, before, n, settings.workers());
-            return n;
-        } finally {
-            net.getConfiguration().setEpochCount(epochCount);
-            checked.unpersist(false);
-        }
+        return SparkFit.fit(spark, net, batches, settings);
     }
 
     @Override
