@@ -31,6 +31,8 @@ public final class ProbeStage {
         try {
             List<Row> layers = features.select(FeatureTable.LAYER).distinct().collectAsList();
             String layer = layers.isEmpty() ? "" : layers.get(0).getString(0);
+            System.err.printf("probe: %s (%s): linear probe over %d regularisation values + refit, then kNN...%n",
+                    featuresDir, layer, cfg.regGrid.length);
             long t0 = System.nanoTime();
             EvalReport r = evaluation(cfg).run(features, layer, "train", "test");
             System.err.printf("probe: %s (%s): linear top-1 %.3f, top-5 %.3f, kNN top-1 %.3f in %.1f s%n",

@@ -4,27 +4,16 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+
+import dev.pretext.data.ImageRows;
 
 import java.util.List;
 import java.util.Random;
 
 /** A tiny images table (README "Tables" schema) built in memory for the feature tests. */
 final class TestImages {
-    static final StructType SCHEMA = new StructType(new StructField[]{
-            DataTypes.createStructField("id", DataTypes.StringType, false),
-            DataTypes.createStructField("split", DataTypes.StringType, false),
-            DataTypes.createStructField("label", DataTypes.IntegerType, false),
-            DataTypes.createStructField("label2", DataTypes.IntegerType, false),
-            DataTypes.createStructField("height", DataTypes.IntegerType, false),
-            DataTypes.createStructField("width", DataTypes.IntegerType, false),
-            DataTypes.createStructField("channels", DataTypes.IntegerType, false),
-            DataTypes.createStructField("encoding", DataTypes.StringType, false),
-            DataTypes.createStructField("data", DataTypes.BinaryType, false),
-            DataTypes.createStructField("source", DataTypes.StringType, false),
-    });
+    static final StructType SCHEMA = ImageRows.SCHEMA;
 
     private TestImages() {
     }
