@@ -13,6 +13,7 @@ import dev.pretext.data.TableCommit;
 import dev.pretext.eval.EvalReport;
 import dev.pretext.nn.CpuAcceleration;
 import dev.pretext.synth.SynthDatasetWriter;
+import dev.pretext.train.Checkpoints;
 import dev.pretext.train.RunSummary;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -20,6 +21,7 @@ import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -52,6 +54,29 @@ public final class Pipeline {
     }
 
     public RunReport run(SparkSession spark) throws IOException {
+        boolean created = !Files.exists(runDir);
+        try {
+            return stages(spark);
+        } catch (RuntimeException | IOException | Error e) {
+            // A run that failed before it had any data or checkpoint is removed: nothing half-made
+            // is left behind. Anything that took work to produce is kept for a resume.
+            if (created && !Files.exists(runDir.resolve("images").resolve(Manifest.FILE_NAME))
+                    && !Files.exists(runDir.resolve(Checkpoints.DIR))) {
+                deleteRecursively(runDir);
+            }
+            throw e;
+        }
+    }
+
+    private static void deleteRecursively(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException ignored) {
+            // best effort: the original failure is what the user needs to see
+        }
+    }
+
+    private RunReport stages(SparkSession spark) throws IOException {
         long t0 = System.nanoTime();
         Files.createDirectories(runDir);
         RunReport.writeAtomically(runDir.resolve("config.conf"), cfg.render());

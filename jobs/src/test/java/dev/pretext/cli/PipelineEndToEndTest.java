@@ -125,7 +125,7 @@ class PipelineEndToEndTest {
         assertTrue(e.contains("missing.conf"), e);
         assertTrue(e.contains("unknown command 'nonsense'"), e);
         assertTrue(e.contains("--bogus"), e);
-        assertFalse(Files.exists(dir.resolve("runs/bad/images")), "no half-written images table");
+        assertFalse(Files.exists(dir.resolve("runs/bad")), "a run that failed before it had data is removed");
         assertFalse(Files.exists(dir.resolve("runs/bad2")), "a config error stops before anything is written");
     }
 
