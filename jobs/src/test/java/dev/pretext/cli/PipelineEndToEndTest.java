@@ -132,7 +132,8 @@ class PipelineEndToEndTest {
     @Test
     @Order(4)
     void everyCommandHasHelp() {
-        for (String c : List.of("quickstart", "pipeline", "synth", "ingest", "augment", "pretrain", "features", "probe", "bench")) {
+        for (String c : List.of("quickstart", "pipeline", "synth", "ingest", "augment", "pretrain", "features", "probe",
+                "inspect", "bench")) {
             assertEquals(0, Main.run(new String[]{c, "--help"}), c);
         }
     }
