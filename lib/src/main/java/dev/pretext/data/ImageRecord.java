@@ -12,7 +12,8 @@ import java.io.Serializable;
  * @param height   pixel rows
  * @param width    pixel columns
  * @param channels 3 (RGB)
- * @param encoding {@code raw}: uint8 HWC, row-major, RGB interleaved
+ * @param encoding {@code raw}: uint8 HWC, row-major, RGB interleaved; {@code png} or {@code jpeg}: an encoded
+ *                 8-bit RGB file (large images), see {@link #toRaw()}
  * @param data     the pixels in that encoding
  * @param source   lineage: file name and record index, e.g. {@code data_batch_1.bin#42}
  */
@@ -20,6 +21,21 @@ public record ImageRecord(String id, String split, int label, int label2, int he
                           int channels, String encoding, byte[] data, String source) implements Serializable {
 
     public static final String RAW = "raw";
+    public static final String PNG = "png";
+    public static final String JPEG = "jpeg";
+
+    /** This image with {@code raw} pixels: itself when already raw, else its PNG or JPEG data decoded. */
+    public ImageRecord toRaw() {
+        if (RAW.equals(encoding)) {
+            return this;
+        }
+        if (!PNG.equals(encoding) && !JPEG.equals(encoding)) {
+            throw new dev.pretext.UserError("images table, record '" + id + "': unknown encoding '" + encoding
+                    + "'; valid: raw, png, jpeg");
+        }
+        byte[] rgb = EncodedImages.decodeRgb(data, height, width, id);
+        return new ImageRecord(id, split, label, label2, height, width, 3, RAW, rgb, source);
+    }
 
     /** Pixel (row y, column x, channel c) of a raw HWC image, as 0..255. */
     public int pixel(int y, int x, int c) {
