@@ -1,16 +1,41 @@
 package dev.pretext.cli;
 
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.spark.sql.SparkSession;
+
+import dev.pretext.UserError;
+import dev.pretext.config.PretextConfig;
+import dev.pretext.data.ImageEncoder;
 import dev.pretext.data.IngestJob;
 import dev.pretext.data.IngestResult;
 import dev.pretext.data.OnCorrupt;
+import dev.pretext.data.ResizePolicy;
+import dev.pretext.data.imagefolder.ImageFolderIngest;
+import dev.pretext.data.imagefolder.ImageFolderSettings;
 import dev.pretext.spark.SparkSessions;
-import org.apache.spark.sql.SparkSession;
+import dev.pretext.spark.TaskProgress;
 
-import java.util.Locale;
-import java.util.Set;
-
-/** {@code ingest}: official binary files to the sharded Parquet images table. */
+/** {@code ingest}: a dataset's files into an images table. */
 final class IngestCommand implements Command {
+    /** Options that set ingest.* config keys. */
+    private static final Map<String, String> KEYS = new LinkedHashMap<>();
+
+    static {
+        KEYS.put("master", "spark.master");
+        KEYS.put("name", "ingest.name");
+        KEYS.put("resize", "ingest.resize");
+        KEYS.put("encoding", "ingest.encoding");
+        KEYS.put("quality", "ingest.jpeg-quality");
+        KEYS.put("max-pixels", "ingest.max-pixels");
+        KEYS.put("labels", "ingest.labels");
+        KEYS.put("split", "ingest.split");
+        KEYS.put("row-group-mb", "ingest.row-group-mb");
+    }
+
     @Override
     public String name() {
         return "ingest";
@@ -18,7 +43,7 @@ final class IngestCommand implements Command {
 
     @Override
     public String summary() {
-        return "shard CIFAR-10/CIFAR-100/STL-10 binary files into a Parquet images table";
+        return "shard CIFAR-10/100, STL-10 binaries or an image folder/tar into a Parquet images table";
     }
 
     @Override
@@ -26,28 +51,57 @@ final class IngestCommand implements Command {
         return """
                 usage: bin/pretext ingest --dataset cifar10|cifar100|stl10 --input DIR --out TABLE
                                           [--shards N] [--on-corrupt fail|skip] [--overwrite] [--master M]
+                       bin/pretext ingest --dataset imagefolder --input DIR|FILE.tar --out TABLE
+                                          [--resize keep|shorter:S|fixed:S] [--encoding jpeg|png]
+                                          [--quality Q] [--max-pixels P] [--labels CSV] [--split S]
+                                          [--name NAME] [--shards N] [--row-group-mb M]
+                                          [--on-corrupt fail|skip] [--overwrite] [--conf FILE]... [--set ingest.KEY=V]...
 
-                Reads the official files on executors and writes the images table (id, split, label,
-                label2, height, width, channels, encoding, data, source) as N Parquet shards, with
-                _manifest.json (inputs, counts per split, schema version). The table is written to a
-                temporary directory and renamed into place only on success. With --on-corrupt skip,
-                bad records go to TABLE/_quarantine with the reason, and the manifest reconciles
-                records seen = rows written + quarantined. Paths may be file:// or hdfs://.
+                Writes the images table (id, split, label, label2, height, width, channels, encoding,
+                data, source) as N Parquet shards with _manifest.json (inputs, counts per split, schema
+                version), into a temporary directory renamed into place only on success.
+
+                cifar10/cifar100/stl10: the official binary files, read on the executors; rows are
+                raw uint8 HWC pixels.
+
+                imagefolder: train/<class>/*, val/<class>/*, a flat val/ with a labels CSV
+                (file,class; --labels or val/labels.csv), or a folder of <class>/* (split --split).
+                A .tar input is read as a stream: ILSVRC-2012's tar of per-class tars (split --split)
+                or a tar of such a folder tree. JPEG and PNG of any kind (grey, CMYK, 16-bit, palette)
+                become 8-bit RGB, resized by --resize and re-encoded (--encoding, --quality); the
+                classes are the sorted class-folder names, the same index in every split, listed in
+                the manifest. Folders are listed and images decoded on the executors.
+                Defaults come from the ingest.* config keys (shards 0 = automatic).
+
+                With --on-corrupt skip, bad inputs (corrupt, empty, not an image, over --max-pixels,
+                a truncated tar member, an unreadable folder) go to TABLE/_quarantine with the reason,
+                and the manifest reconciles inputs seen = rows written + quarantined; with fail (the
+                default) the first one stops the ingest with its path and reason. Paths may be
+                file:// or hdfs://.
                 """;
     }
 
     @Override
     public int run(String[] argv) {
-        Args a = Args.parse(name(), argv, Set.of("dataset", "input", "out", "shards", "on-corrupt", "master"), Set.of("overwrite"));
+        Set<String> valued = new java.util.HashSet<>(KEYS.keySet());
+        valued.addAll(Set.of("dataset", "input", "out", "shards", "on-corrupt"));
+        Args a = Args.parse(name(), argv, valued, Set.of("overwrite"));
         String format = a.require("dataset");
         String input = a.require("input");
         String out = a.require("out");
-        int shards = a.intValue("shards", 8);
         OnCorrupt policy = OnCorrupt.parse(a.get("on-corrupt", "fail"));
-        SparkSession spark = SparkSessions.getOrCreate(a.get("master", ""), "pretext-ingest");
-        try {
+        boolean image = ImageFolderIngest.FORMAT.equals(format);
+        if (!image && !PretextConfig.FORMATS.contains(format)) {
+            throw new UserError("ingest: --dataset '" + format + "' is not known; use one of "
+                    + String.join("|", PretextConfig.FORMATS) + "|" + ImageFolderIngest.FORMAT);
+        }
+        PretextConfig cfg = ConfigArgs.load(a, KEYS);
+        SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-ingest");
+        try (TaskProgress progress = TaskProgress.start(spark.sparkContext(), "ingest")) {
             long t0 = System.nanoTime();
-            IngestResult r = IngestJob.ingest(spark, format, input, out, shards, policy, a.flag("overwrite"));
+            IngestResult r = image
+                    ? ImageFolderIngest.run(spark, input, out, settings(cfg, a, input), policy, a.flag("overwrite"))
+                    : IngestJob.ingest(spark, format, input, out, a.intValue("shards", 8), policy, a.flag("overwrite"));
             double s = (System.nanoTime() - t0) / 1e9;
             System.err.printf(Locale.ROOT, "ingest: %d rows (%s), %d quarantined, into %s in %.1f s (%.0f images/s)%n",
                     r.rows(), r.counts(), r.quarantined(), out, s, r.rows() / s);
@@ -55,5 +109,21 @@ final class IngestCommand implements Command {
         } finally {
             spark.stop();
         }
+    }
+
+    static ImageFolderSettings settings(PretextConfig cfg, Args a, String input) {
+        String name = cfg.ingestName.isEmpty() ? defaultName(input) : cfg.ingestName;
+        return new ImageFolderSettings(name, ResizePolicy.parse(cfg.ingestResize),
+                ImageEncoder.of(cfg.ingestEncoding, cfg.ingestJpegQuality), cfg.ingestMaxPixels, cfg.ingestLabels,
+                cfg.ingestSplit, a.intValue("shards", cfg.ingestShards), (long) cfg.ingestShardMb << 20,
+                (long) cfg.ingestRowGroupMb << 20, cfg.ingestFilesPerTask, (long) cfg.ingestTarMbPerTask << 20);
+    }
+
+    /** The input's last path component without a .tar suffix: {@code /data/imagenet} gives {@code imagenet}. */
+    static String defaultName(String input) {
+        String s = input.replaceAll("/+$", "");
+        String n = s.substring(s.lastIndexOf('/') + 1);
+        n = n.replaceAll("(?i)\\.tar$", "");
+        return n.isEmpty() ? "images" : n;
     }
 }

@@ -35,6 +35,19 @@ public final class PretextConfig implements Serializable {
     public final float[] std;
     public final List<String> pretrainSplits;
 
+    public final String ingestName;
+    public final String ingestResize;
+    public final String ingestEncoding;
+    public final int ingestJpegQuality;
+    public final long ingestMaxPixels;
+    public final String ingestLabels;
+    public final String ingestSplit;
+    public final int ingestShards;
+    public final int ingestShardMb;
+    public final int ingestRowGroupMb;
+    public final int ingestFilesPerTask;
+    public final int ingestTarMbPerTask;
+
     public final String runDir;
     public final String runId;
     public final long seed;
@@ -103,6 +116,22 @@ public final class PretextConfig implements Serializable {
         if (pretrainSplits.isEmpty()) {
             throw new UserError("config key 'data.pretrain-splits': give at least one split (e.g. [train])");
         }
+
+        ingestName = c.getString("ingest.name");
+        ingestResize = nonEmpty(c, "ingest.resize");
+        ingestEncoding = oneOf(c, "ingest.encoding", List.of("jpeg", "png"));
+        ingestJpegQuality = intIn(c, "ingest.jpeg-quality", 1, 100);
+        ingestMaxPixels = get(c, "ingest.max-pixels", () -> c.getLong("ingest.max-pixels"), "an integer");
+        if (ingestMaxPixels < 1) {
+            throw new UserError("config key 'ingest.max-pixels': must be >= 1");
+        }
+        ingestLabels = c.getString("ingest.labels");
+        ingestSplit = oneOf(c, "ingest.split", List.of("train", "val", "test", "unlabeled"));
+        ingestShards = intIn(c, "ingest.shards", 0, 100_000);
+        ingestShardMb = intIn(c, "ingest.shard-mb", 1, 1 << 20);
+        ingestRowGroupMb = intIn(c, "ingest.row-group-mb", 1, 2047);
+        ingestFilesPerTask = intIn(c, "ingest.files-per-task", 1, 10_000_000);
+        ingestTarMbPerTask = intIn(c, "ingest.tar-mb-per-task", 1, 1 << 20);
 
         runDir = nonEmpty(c, "run.dir");
         runId = c.getString("run.id");

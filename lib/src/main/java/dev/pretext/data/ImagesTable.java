@@ -60,6 +60,16 @@ public final class ImagesTable {
         images.repartition(shards).write().mode(SaveMode.ErrorIfExists).parquet(dir);
     }
 
+    /**
+     * As {@link #writeParquet(Dataset, String, int)} with Parquet row groups of about
+     * {@code rowGroupBytes}: the unit a reader fetches and decompresses, and the finest split Spark
+     * can give one task when it reads the table.
+     */
+    public static void writeParquet(Dataset<Row> images, String dir, int shards, long rowGroupBytes) {
+        images.repartition(shards).write().mode(SaveMode.ErrorIfExists)
+                .option("parquet.block.size", Long.toString(rowGroupBytes)).parquet(dir);
+    }
+
     /** Rows per split of a Parquet images directory (committed or not), splits in first-seen order of {@code order}. */
     public static Map<String, Long> countBySplit(SparkSession spark, String dir, List<String> order) {
         Map<String, Long> counts = new LinkedHashMap<>();
