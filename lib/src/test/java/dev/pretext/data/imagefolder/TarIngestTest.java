@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,24 +36,8 @@ class TarIngestTest extends SparkTestBase {
     @TempDir
     Path tmp;
 
-    /** A tar of the given members, in order (names with '/'), written with commons-compress in ustar/GNU form. */
     static byte[] tar(Map<String, byte[]> members) {
-        try {
-            ByteArrayOutputStream buf = new ByteArrayOutputStream();
-            try (TarArchiveOutputStream out = new TarArchiveOutputStream(buf)) {
-                out.setLongFileMode(TarArchiveOutputStream.LONGFILE_GNU);
-                for (Map.Entry<String, byte[]> m : members.entrySet()) {
-                    TarArchiveEntry e = new TarArchiveEntry(m.getKey());
-                    e.setSize(m.getValue().length);
-                    out.putArchiveEntry(e);
-                    out.write(m.getValue());
-                    out.closeArchiveEntry();
-                }
-            }
-            return buf.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return TestImageFiles.tar(members);
     }
 
     /** train/cat (3), train/dog (2) as PNG, by relative path. */
