@@ -37,8 +37,9 @@ public final class SimClrAugment implements Serializable {
         return spec;
     }
 
-    /** Draws the parameters for {@code seed} and applies them: the augmentation. */
+    /** Draws the parameters for {@code seed} and applies them: the augmentation. PNG/JPEG rows are decoded first. */
     public View view(ImageRecord image, long seed) {
+        image = image == null ? null : image.toRaw();
         check(image);
         return apply(image, sample(image.height(), image.width(), seed));
     }
@@ -91,6 +92,7 @@ public final class SimClrAugment implements Serializable {
 
     /** Applies given parameters to an image: crop + resize (+ flip), jitter, grayscale, blur. */
     public View apply(ImageRecord image, AugmentParams p) {
+        image = image == null ? null : image.toRaw();
         check(image);
         int ch = image.channels();
         int outH = spec.outputHeightFor(image.height());

@@ -48,6 +48,15 @@ public final class PretextConfig implements Serializable {
     public final int ingestFilesPerTask;
     public final int ingestTarMbPerTask;
 
+    public final int patchGrid;
+    public final int patchGap;
+    public final int patchJitter;
+    public final int patchViews;
+    public final boolean patchIncludeOriginal;
+    public final int patchPermutations;
+    public final long patchSeed;
+    public final int patchShards;
+
     public final String runDir;
     public final String runId;
     public final long seed;
@@ -132,6 +141,16 @@ public final class PretextConfig implements Serializable {
         ingestRowGroupMb = intIn(c, "ingest.row-group-mb", 1, 2047);
         ingestFilesPerTask = intIn(c, "ingest.files-per-task", 1, 10_000_000);
         ingestTarMbPerTask = intIn(c, "ingest.tar-mb-per-task", 1, 1 << 20);
+
+        patchGrid = intIn(c, "patches.grid", 1, 64);
+        patchGap = intIn(c, "patches.gap", 0, 10_000);
+        patchJitter = intIn(c, "patches.jitter", 0, 10_000);
+        patchViews = intIn(c, "patches.views", 0, 1_000);
+        patchIncludeOriginal = get(c, "patches.include-original", () -> c.getBoolean("patches.include-original"),
+                "true or false");
+        patchPermutations = intIn(c, "patches.permutations", 0, 362_880);
+        patchSeed = get(c, "patches.seed", () -> c.getLong("patches.seed"), "an integer");
+        patchShards = intIn(c, "patches.shards", 1, 100_000);
 
         runDir = nonEmpty(c, "run.dir");
         runId = c.getString("run.id");

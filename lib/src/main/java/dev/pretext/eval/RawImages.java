@@ -47,15 +47,20 @@ final class RawImages {
     static Image read(Row r) {
         String id = r.getString(0);
         String encoding = r.getString(6);
-        if (!ImageRecord.RAW.equals(encoding)) {
+        if (!ImageRecord.RAW.equals(encoding) && !ImageRecord.PNG.equals(encoding) && !ImageRecord.JPEG.equals(encoding)) {
             throw new UserError("images table, record '" + id + "': encoding '" + encoding
-                    + "' is not supported by feature extraction; valid: '" + ImageRecord.RAW + "' (uint8 HWC)");
+                    + "' is not supported by feature extraction; valid: raw (uint8 HWC), png, jpeg");
         }
         if (r.isNullAt(3) || r.isNullAt(4) || r.isNullAt(5) || r.isNullAt(7) || r.isNullAt(2)) {
             throw new UserError("images table, record '" + id + "': label, height, width, channels and data must not be null");
         }
         int h = r.getInt(3), w = r.getInt(4), c = r.getInt(5);
         byte[] data = r.getAs(7);
+        if (!ImageRecord.RAW.equals(encoding)) {
+            // stored PNG/JPEG (image-folder tables): decoded to 8-bit RGB
+            data = new ImageRecord(id, r.getString(1), r.getInt(2), -1, h, w, 3, encoding, data, id).toRaw().data();
+            c = 3;
+        }
         if (h <= 0 || w <= 0 || c <= 0 || (long) h * w * c != data.length) {
             throw new UserError("images table, record '" + id + "': data has " + data.length
                     + " bytes but height*width*channels = " + h + "*" + w + "*" + c + " = " + ((long) h * w * c));

@@ -263,6 +263,14 @@ class SimClrAugmentTest {
     }
 
     @Test
+    void aPngRowGivesTheSameViewAsItsRawPixels() {
+        ImageRecord raw = TestImages.random("p/1", 12, 10, 3, 5);
+        byte[] png = dev.pretext.data.ImageEncoder.png().encode(new dev.pretext.data.DecodedImage(12, 10, raw.data()));
+        ImageRecord encoded = new ImageRecord("p/1", "train", 0, -1, 12, 10, 3, ImageRecord.PNG, png, "s");
+        assertArrayEquals(cifar.view(raw, 9).pixels(), cifar.view(encoded, 9).pixels());
+    }
+
+    @Test
     void badRecordsAreUserErrorsNamingTheImage() {
         ImageRecord png = new ImageRecord("x/1", "train", 0, -1, 4, 4, 3, "png", new byte[10], "s");
         assertTrue(assertThrows(UserError.class, () -> cifar.view(png, 1)).getMessage().contains("x/1"));
