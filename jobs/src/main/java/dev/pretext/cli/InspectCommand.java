@@ -2,6 +2,7 @@ package dev.pretext.cli;
 
 import dev.pretext.data.ContactSheet;
 import dev.pretext.data.TableInspector;
+import dev.pretext.patches.PatchesTable;
 import dev.pretext.spark.SparkSessions;
 import org.apache.spark.sql.SparkSession;
 
@@ -27,7 +28,7 @@ final class InspectCommand implements Command {
 
                 Prints the table's manifest (stage, format, schema version), its Parquet schema, the
                 rows per split and per class, and its size on disk. For tables with pixels (images,
-                views) it writes a contact sheet of N seeded random samples (default 64) to FILE
+                views, patches: each grid drawn apart) it writes a contact sheet of N seeded random samples (default 64) to FILE
                 (default <table name>-contact.png in the current directory). TABLE may be hdfs://.
                 """;
     }
@@ -42,7 +43,13 @@ final class InspectCommand implements Command {
         int samples = a.intValue("samples", 64);
         SparkSession spark = SparkSessions.getOrCreate(a.get("master", ""), "pretext-inspect");
         try {
-            TableInspector.Inspection in = TableInspector.inspect(spark, table, samples, a.intValue("seed", 1));
+            int seed = a.intValue("seed", 1);
+            TableInspector.Inspection in = TableInspector.inspect(spark, table, samples, seed);
+            if (PatchesTable.STAGE.equals(in.manifest().stage())) {
+                // one tile per (image, view): its grid exploded, so patches, gaps and jitter show
+                in = in.withSamples(PatchesTable.sample(spark, table, samples, seed).stream()
+                        .map(p -> p.explodedTile(2)).toList());
+            }
             System.out.print(in.toText());
             if (!in.samples().isEmpty()) {
                 String name = new org.apache.hadoop.fs.Path(table).getName();

@@ -32,7 +32,12 @@ public final class TableInspector {
      */
     public record Inspection(String dir, Manifest manifest, String schema, long rows, long bytes,
                              Map<String, Map<Integer, Long>> countsBySplitAndLabel,
-                             List<ContactSheet.Tile> samples) {
+                             List<ContactSheet.Tile> samples, Map<String, Long> quarantineReasons) {
+
+        /** The same inspection with other sample tiles (tables whose pixels need their own reader, e.g. patches). */
+        public Inspection withSamples(List<ContactSheet.Tile> tiles) {
+            return new Inspection(dir, manifest, schema, rows, bytes, countsBySplitAndLabel, tiles, quarantineReasons);
+        }
 
         public String toText() {
             StringBuilder sb = new StringBuilder();
@@ -43,6 +48,14 @@ public final class TableInspector {
             sb.append(String.format(Locale.ROOT, "rows     %d (manifest: %d, quarantined %d)%n", rows, manifest.rows(),
                     manifest.quarantined()));
             sb.append(String.format(Locale.ROOT, "bytes    %d (%.1f MiB)%n", bytes, bytes / 1048576.0));
+            if (!manifest.extra().isEmpty()) {
+                sb.append("settings\n");
+                manifest.extra().forEach((k, v) -> sb.append("  ").append(k).append(": ").append(brief(v)).append('\n'));
+            }
+            if (!quarantineReasons.isEmpty()) {
+                sb.append("quarantined inputs by reason\n");
+                quarantineReasons.forEach((r, n) -> sb.append(String.format(Locale.ROOT, "  %8d  %s%n", n, r)));
+            }
             sb.append("schema\n").append(schema.strip().indent(2));
             for (Map.Entry<String, Map<Integer, Long>> s : countsBySplitAndLabel.entrySet()) {
                 long total = s.getValue().values().stream().mapToLong(Long::longValue).sum();
@@ -53,6 +66,21 @@ public final class TableInspector {
             return sb.toString();
         }
     }
+
+    /** A manifest value on one line: long lists show their size and first items. */
+    static String brief(Object v) {
+        if (v instanceof List<?> l) {
+            if (l.size() <= 8 && String.valueOf(l).length() <= 100) {
+                return String.valueOf(l);
+            }
+            return l.size() + " items: " + l.subList(0, Math.min(4, l.size())).toString().replaceAll("]$", ", ...]");
+        }
+        String t = String.valueOf(v);
+        return t.length() <= 160 ? t : t.substring(0, 157) + "...";
+    }
+
+    /** Longest side of a contact-sheet tile: large images (image folders) are shown as thumbnails. */
+    static final int THUMBNAIL = 96;
 
     public static Inspection inspect(SparkSession spark, String dir, int samples, long seed) {
         Manifest manifest = Manifest.read(spark.sparkContext().hadoopConfiguration(), dir);
@@ -67,17 +95,49 @@ public final class TableInspector {
         }
         List<ContactSheet.Tile> tiles = new ArrayList<>();
         if (samples > 0 && rows > 0 && cols.containsAll(List.of("height", "width", "channels", "data"))) {
-            Dataset<Row> pixels = cols.contains("encoding")
-                    ? df.where(functions.col("encoding").equalTo(ImageRecord.RAW)) : df;
             double fraction = Math.min(1.0, 4.0 * samples / rows);
-            for (Row r : pixels.sample(false, fraction, seed).orderBy(functions.rand(seed)).limit(samples)
-                    .select("height", "width", "channels", "data").collectAsList()) {
-                if (r.getInt(2) == 3) {
-                    tiles.add(new ContactSheet.Tile(r.getInt(0), r.getInt(1), (byte[]) r.get(3)));
+            Dataset<Row> sample = df.sample(false, fraction, seed).orderBy(functions.rand(seed)).limit(samples);
+            String[] sel = cols.contains("encoding")
+                    ? new String[] {"height", "width", "channels", "data", "encoding"}
+                    : new String[] {"height", "width", "channels", "data"};
+            for (Row r : sample.selectExpr(sel).collectAsList()) {
+                String encoding = sel.length == 5 ? r.getString(4) : ImageRecord.RAW;
+                ImageRecord img = new ImageRecord("sample", "", -1, -1, r.getInt(0), r.getInt(1), r.getInt(2), encoding,
+                        (byte[]) r.get(3), "").toRaw();
+                if (img.channels() == 3) {
+                    tiles.add(thumbnail(img));
                 }
             }
         }
-        return new Inspection(dir, manifest, df.schema().treeString(), rows, bytes(spark, dir), counts, tiles);
+        return new Inspection(dir, manifest, df.schema().treeString(), rows, bytes(spark, dir), counts, tiles,
+                quarantineReasons(spark, dir));
+    }
+
+    private static ContactSheet.Tile thumbnail(ImageRecord img) {
+        if (Math.max(img.height(), img.width()) <= THUMBNAIL) {
+            return new ContactSheet.Tile(img.height(), img.width(), img.data());
+        }
+        DecodedImage d = ResizePolicy.shorter(THUMBNAIL).apply(new DecodedImage(img.height(), img.width(), img.data()));
+        return new ContactSheet.Tile(d.height(), d.width(), d.rgb());
+    }
+
+    /** Quarantined inputs counted by the kind of reason (the text before the first ':'), most frequent first. */
+    private static Map<String, Long> quarantineReasons(SparkSession spark, String dir) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        Path q = new Path(QuarantineTable.path(dir));
+        try {
+            if (!q.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(q)) {
+                return out;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot check " + q, e);
+        }
+        for (Row r : spark.read().schema(QuarantineTable.SCHEMA).parquet(q.toString())
+                .selectExpr("substring_index(reason, ':', 1) as kind").groupBy("kind").count()
+                .orderBy(functions.desc("count"), functions.asc("kind")).limit(20).collectAsList()) {
+            out.put(r.getString(0), r.getLong(1));
+        }
+        return out;
     }
 
     private static long bytes(SparkSession spark, String dir) {

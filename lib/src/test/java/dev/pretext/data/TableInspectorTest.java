@@ -76,4 +76,32 @@ class TableInspectorTest extends SparkTestBase {
                 () -> TableInspector.inspect(spark, dir.resolve("plain").toString(), 4, 1));
         assertTrue(e.getMessage().contains("plain") && e.getMessage().contains("_manifest.json"), e.getMessage());
     }
+
+    @Test
+    void jpegTablesShowAsThumbnailsAndQuarantinedInputsAreCountedByReason() throws Exception {
+        Path in = dir.resolve("folder");
+        BufferedImage big = new BufferedImage(200, 150, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 150; y++) {
+            for (int x = 0; x < 200; x++) {
+                big.setRGB(x, y, (x << 16) | (y << 8) | 40);
+            }
+        }
+        Files.createDirectories(in.resolve("train/a"));
+        ImageIO.write(big, "jpeg", in.resolve("train/a/big.jpg").toFile());
+        Files.write(in.resolve("train/a/empty.jpg"), new byte[0]);
+        Files.write(in.resolve("train/a/empty2.jpg"), new byte[0]);
+        String out = dir.resolve("t").toString();
+        dev.pretext.data.imagefolder.ImageFolderIngest.run(spark, in.toString(), out,
+                dev.pretext.data.imagefolder.ImageFolderSettings.defaults("ds"), OnCorrupt.SKIP, false);
+
+        TableInspector.Inspection i = TableInspector.inspect(spark, out, 4, 1);
+        assertEquals(1, i.samples().size());
+        ContactSheet.Tile t = i.samples().get(0);
+        assertEquals(96, t.height());
+        assertEquals(96, t.width());
+        assertEquals(Map.of("empty file (0 bytes)", 2L), i.quarantineReasons());
+        String text = i.toText();
+        assertTrue(text.contains("classes: [a]"), text);
+        assertTrue(text.contains("2  empty file (0 bytes)"), text);
+    }
 }
