@@ -60,7 +60,7 @@ final class BenchCommand implements Command {
 
     @Override
     public String help() {
-        return """
+        return IngestBench.help() + "\n" + """
                 usage: bin/pretext bench [--out FILE] [--images N] [--batches N] [--trainers paramavg,shared]
                                          [--workers W] [--backbone B] [--width W] [--batch-size B]
                                          [--peer DIR | --no-peer] [--peer-seconds S]
@@ -78,6 +78,11 @@ final class BenchCommand implements Command {
 
     @Override
     public int run(String[] argv) throws Exception {
+        if (argv.length > 0 && argv[0].equals("ingest")) {
+            Args ia = Args.parse(name() + " ingest", java.util.Arrays.copyOfRange(argv, 1, argv.length),
+                    Set.of("out", "images", "size", "large", "master", "row-groups"), Set.of("keep"));
+            return IngestBench.run(ia);
+        }
         Args a = Args.parse(name(), argv, Set.of("out", "images", "batches", "trainers", "workers", "backbone",
                 "width", "batch-size", "peer", "peer-seconds"), Set.of("no-peer"));
         int images = a.intValue("images", 4096);
