@@ -16,7 +16,7 @@ public final class Main {
     static {
         for (Command c : new Command[]{
                 new QuickstartCommand(), new PipelineCommand(), new SynthCommand(), new IngestCommand(),
-                new AugmentCommand(), new PretrainCommand(), new FeaturesCommand(), new ProbeCommand(), new PatchesCommand(), new InspectCommand(),
+                new AugmentCommand(), new PretrainCommand(), new FeaturesCommand(), new ProbeCommand(), new PatchesCommand(), new DescribeCommand(), new InspectCommand(),
                 new BenchCommand()}) {
             COMMANDS.put(c.name(), c);
         }
