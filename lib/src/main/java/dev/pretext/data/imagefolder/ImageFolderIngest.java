@@ -168,8 +168,11 @@ public final class ImageFolderIngest {
                 .flatMap(d -> files.listClass(d).iterator());
         JavaRDD<InputEntry> inputs = top.filter(e -> !e.isDir()).union(classFiles)
                 .persist(StorageLevel.MEMORY_AND_DISK());
-        long n = inputs.count();
-        long bytes = inputs.map(InputEntry::size).fold(0L, Long::sum);
+        // one job for both: the count is the independent side of the reconciliation
+        long[] countAndBytes = inputs.map(e -> new long[] {1, e.size()})
+                .fold(new long[] {0, 0}, (x, y) -> new long[] {x[0] + y[0], x[1] + y[1]});
+        long n = countAndBytes[0];
+        long bytes = countAndBytes[1];
         if (n == 0) {
             throw new UserError("no input files under " + root + "; expected train/<class>/<image>, val/<class>/<image>"
                     + " or a flat val/ with a labels CSV (hidden files are skipped)");
