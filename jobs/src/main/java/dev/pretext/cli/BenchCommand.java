@@ -130,7 +130,7 @@ final class BenchCommand implements Command {
             result.put("pretrain", train);
 
             ComputationGraph net = FeaturesStage.randomInit(cfg, 32, 32);
-            Dataset<Row> labelled = FeaturesStage.labelled(spark, table).cache();
+            Dataset<Row> labelled = FeaturesStage.labelled(spark, table, cfg.testSplit).cache();
             labelled.count();
             long f0 = System.nanoTime();
             long rows = FeaturesStage.write(spark, "bench", labelled, net, cfg, work.resolve("features").toString(), false);

@@ -52,7 +52,7 @@ final class FeaturesCommand implements Command {
         System.err.println("features: " + CpuAcceleration.enable().describe());
         SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-features");
         try {
-            Dataset<Row> labelled = FeaturesStage.labelled(spark, images).cache();
+            Dataset<Row> labelled = FeaturesStage.labelled(spark, images, cfg.testSplit).cache();
             FeaturesStage.write(spark, FeaturesStage.PRETRAINED, labelled, FeaturesStage.pretrained(run), cfg,
                     out + "/" + FeaturesStage.PRETRAINED, a.flag("overwrite"));
             if (a.flag("baselines")) {

@@ -9,11 +9,9 @@ import org.apache.spark.sql.SparkSession;
 
 import dev.pretext.UserError;
 import dev.pretext.config.PretextConfig;
-import dev.pretext.data.ImageEncoder;
 import dev.pretext.data.IngestJob;
 import dev.pretext.data.IngestResult;
 import dev.pretext.data.OnCorrupt;
-import dev.pretext.data.ResizePolicy;
 import dev.pretext.data.imagefolder.ImageFolderIngest;
 import dev.pretext.data.imagefolder.ImageFolderSettings;
 import dev.pretext.spark.SparkSessions;
@@ -91,9 +89,9 @@ final class IngestCommand implements Command {
         String out = a.require("out");
         OnCorrupt policy = OnCorrupt.parse(a.get("on-corrupt", "fail"));
         boolean image = ImageFolderIngest.FORMAT.equals(format);
-        if (!image && !PretextConfig.FORMATS.contains(format)) {
+        if (!PretextConfig.FORMATS.contains(format)) {
             throw new UserError("ingest: --dataset '" + format + "' is not known; use one of "
-                    + String.join("|", PretextConfig.FORMATS) + "|" + ImageFolderIngest.FORMAT);
+                    + String.join("|", PretextConfig.FORMATS));
         }
         PretextConfig cfg = ConfigArgs.load(a, KEYS);
         SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-ingest");
@@ -112,18 +110,6 @@ final class IngestCommand implements Command {
     }
 
     static ImageFolderSettings settings(PretextConfig cfg, Args a, String input) {
-        String name = cfg.ingestName.isEmpty() ? defaultName(input) : cfg.ingestName;
-        return new ImageFolderSettings(name, ResizePolicy.parse(cfg.ingestResize),
-                ImageEncoder.of(cfg.ingestEncoding, cfg.ingestJpegQuality), cfg.ingestMaxPixels, cfg.ingestLabels,
-                cfg.ingestSplit, a.intValue("shards", cfg.ingestShards), (long) cfg.ingestShardMb << 20,
-                (long) cfg.ingestRowGroupMb << 20, cfg.ingestFilesPerTask, (long) cfg.ingestTarMbPerTask << 20);
-    }
-
-    /** The input's last path component without a .tar suffix: {@code /data/imagenet} gives {@code imagenet}. */
-    static String defaultName(String input) {
-        String s = input.replaceAll("/+$", "");
-        String n = s.substring(s.lastIndexOf('/') + 1);
-        n = n.replaceAll("(?i)\\.tar$", "");
-        return n.isEmpty() ? "images" : n;
+        return ImageFolderSettings.of(cfg, input, a.intValue("shards", cfg.ingestShards));
     }
 }

@@ -42,10 +42,10 @@ public final class FeaturesStage {
     private FeaturesStage() {
     }
 
-    /** The labelled images (train and test splits, label >= 0) of an images table. */
-    public static Dataset<Row> labelled(SparkSession spark, String imagesDir) {
+    /** The labelled images (train and the probes' test split, label >= 0) of an images table. */
+    public static Dataset<Row> labelled(SparkSession spark, String imagesDir, String testSplit) {
         return ImagesTable.read(spark, imagesDir).where(col("label").geq(0)
-                .and(col("split").isin("train", "test")));
+                .and(col("split").isin("train", testSplit)));
     }
 
     /** The trained network of a run's latest complete checkpoint. */

@@ -12,7 +12,11 @@ import dev.pretext.data.OnCorrupt;
 import dev.pretext.data.TableCommit;
 import dev.pretext.eval.EvalReport;
 import dev.pretext.nn.CpuAcceleration;
+import dev.pretext.data.ImageEncoder;
+import dev.pretext.data.imagefolder.ImageFolderIngest;
+import dev.pretext.data.imagefolder.ImageFolderSettings;
 import dev.pretext.synth.SynthDatasetWriter;
+import dev.pretext.synth.SynthImageFolderWriter;
 import dev.pretext.train.Checkpoints;
 import dev.pretext.train.RunSummary;
 import org.apache.spark.sql.Dataset;
@@ -85,7 +89,7 @@ public final class Pipeline {
 
         // 1. data
         String images = imagesTable(spark);
-        Map<String, Long> counts = ImagesTable.countBySplit(spark, images, List.of("train", "test", "unlabeled"));
+        Map<String, Long> counts = ImagesTable.countBySplit(spark, images, List.of("train", cfg.testSplit, "unlabeled"));
 
         // 2. materialised views
         String views = null;
@@ -100,7 +104,7 @@ public final class Pipeline {
         RunSummary summary = PretrainStage.run(spark, cfg, images, views, runDir, true);
 
         // 4. features (pretrained, then baselines)
-        Dataset<Row> labelled = FeaturesStage.labelled(spark, images).cache();
+        Dataset<Row> labelled = FeaturesStage.labelled(spark, images, cfg.testSplit).cache();
         Row first = labelled.select("height", "width").first();
         Map<String, EvalReport> results = new LinkedHashMap<>();
         String featuresDir = runDir.resolve("features").toString();
@@ -138,17 +142,31 @@ public final class Pipeline {
             return out;
         }
         String input = cfg.dataInput;
+        boolean folder = cfg.dataFormat.equals(ImageFolderIngest.FORMAT);
         if (input.isEmpty()) {
             Path synth = runDir.resolve("synthetic-" + cfg.dataFormat);
             System.err.printf("pipeline: data.input is empty: writing synthetic %s data (%d train, %d test) to %s%n",
                     cfg.dataFormat, cfg.synthTrain, cfg.synthTest, synth);
-            new SynthDatasetWriter(cfg.synthSeed).write(cfg.dataFormat, synth, cfg.synthTrain, cfg.synthTest,
-                    cfg.synthUnlabeled);
+            if (folder) {
+                SynthImageFolderWriter w = new SynthImageFolderWriter(cfg.synthSeed, cfg.synthImageSize,
+                        ImageEncoder.jpeg(90));
+                int threads = Runtime.getRuntime().availableProcessors();
+                w.write(synth, "train", cfg.synthTrain, threads);
+                w.write(synth, cfg.testSplit, cfg.synthTest, threads);
+                if (cfg.synthUnlabeled > 0) {
+                    w.write(synth, "unlabeled", cfg.synthUnlabeled, threads);
+                }
+            } else {
+                new SynthDatasetWriter(cfg.synthSeed).write(cfg.dataFormat, synth, cfg.synthTrain, cfg.synthTest,
+                        cfg.synthUnlabeled);
+            }
             input = synth.toString();
         }
         long t0 = System.nanoTime();
-        IngestResult r = IngestJob.ingest(spark, cfg.dataFormat, input, out, cfg.dataShards,
-                OnCorrupt.parse(cfg.onCorrupt), true);
+        IngestResult r = folder
+                ? ImageFolderIngest.run(spark, input, out, ImageFolderSettings.of(cfg, input, cfg.dataShards),
+                        OnCorrupt.parse(cfg.onCorrupt), true)
+                : IngestJob.ingest(spark, cfg.dataFormat, input, out, cfg.dataShards, OnCorrupt.parse(cfg.onCorrupt), true);
         System.err.printf("pipeline: ingested %d images %s (%d quarantined) in %.1f s%n", r.rows(), r.counts(),
                 r.quarantined(), (System.nanoTime() - t0) / 1e9);
         return out;
@@ -190,7 +208,8 @@ public final class Pipeline {
         r.put("dataset.format", cfg.dataFormat);
         r.put("dataset.input", cfg.dataInput.isEmpty() ? "synthetic" : cfg.dataInput);
         r.put("dataset.train_images", counts.getOrDefault("train", 0L));
-        r.put("dataset.test_images", counts.getOrDefault("test", 0L));
+        r.put("dataset.test_split", cfg.testSplit);
+        r.put("dataset.test_images", counts.getOrDefault(cfg.testSplit, 0L));
         r.put("dataset.unlabeled_images", counts.getOrDefault("unlabeled", 0L));
         r.put("pretrain.trainer", cfg.trainer);
         r.put("pretrain.workers", cfg.workers);

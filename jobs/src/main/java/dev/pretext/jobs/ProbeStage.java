@@ -34,7 +34,7 @@ public final class ProbeStage {
             System.err.printf("probe: %s (%s): linear probe over %d regularisation values + refit, then kNN...%n",
                     featuresDir, layer, cfg.regGrid.length);
             long t0 = System.nanoTime();
-            EvalReport r = evaluation(cfg).run(features, layer, "train", "test");
+            EvalReport r = evaluation(cfg).run(features, layer, "train", cfg.testSplit);
             System.err.printf("probe: %s (%s): linear top-1 %.3f, top-5 %.3f, kNN top-1 %.3f in %.1f s%n",
                     featuresDir, layer, r.linearTop1(), r.linearTop5(), r.knnTop1(), (System.nanoTime() - t0) / 1e9);
             return r;

@@ -137,4 +137,23 @@ class PipelineEndToEndTest {
             assertEquals(0, Main.run(new String[]{c, "--help"}), c);
         }
     }
+
+    @Test
+    @Order(10)
+    void imageFolderFormatIngestsAJpegFolderAndScoresOnVal() throws Exception {
+        assertEquals(0, Main.run(pipeline("folder", "--set", "data.format=imagefolder",
+                "--set", "data.synth.image-size=32", "--set", "ingest.resize=\"shorter:32\"", "--set", "train.epochs=1",
+                "--set", "eval.baselines=false")));
+        Path run = dir.resolve("runs/folder");
+        JsonNode r = new ObjectMapper().readTree(run.resolve("report.json").toFile());
+        assertEquals("imagefolder", r.path("dataset").path("format").asText());
+        assertEquals("val", r.path("dataset").path("test_split").asText());
+        assertEquals(256, r.path("dataset").path("train_images").asInt());
+        assertEquals(64, r.path("dataset").path("test_images").asInt());
+        double top1 = r.path("probe").path("linear_top1").asDouble(-1);
+        assertTrue(top1 >= 0 && top1 <= 1, "linear_top1 " + top1);
+        JsonNode m = new ObjectMapper().readTree(run.resolve("images/_manifest.json").toFile());
+        assertEquals("jpeg", m.path("extra").path("encoding").asText());
+        assertEquals(10, m.path("extra").path("classes").size());
+    }
 }

@@ -14,7 +14,9 @@ import java.util.List;
  * naming the key and what is allowed.
  */
 public final class PretextConfig implements Serializable {
-    public static final List<String> FORMATS = List.of("cifar10", "cifar100", "stl10");
+    public static final List<String> FORMATS = List.of("cifar10", "cifar100", "stl10", "imagefolder");
+    /** The formats read by the binary readers (the rest: image folders). */
+    public static final List<String> BINARY_FORMATS = List.of("cifar10", "cifar100", "stl10");
     public static final List<String> METHODS = List.of("simclr");
     public static final List<String> BACKBONES = List.of("resnet18-cifar", "conv4");
     public static final List<String> TRAINERS = List.of("paramavg", "shared");
@@ -96,6 +98,8 @@ public final class PretextConfig implements Serializable {
     public final int knnK;
     public final double knnTemperature;
     public final double valFraction;
+    public final String testSplit;
+    public final int synthImageSize;
     public final double[] regGrid;
     public final int maxIter;
     public final boolean baselines;
@@ -194,6 +198,8 @@ public final class PretextConfig implements Serializable {
         knnK = intIn(c, "eval.knn-k", 1, 100_000);
         knnTemperature = dblIn(c, "eval.knn-temperature", 1e-4, 100);
         valFraction = dblIn(c, "eval.val-fraction", 0.01, 0.9);
+        testSplit = oneOf(c, "eval.test-split", List.of("test", "val"));
+        synthImageSize = intIn(c, "data.synth.image-size", 8, 4096);
         List<Double> grid = get(c, "eval.reg-grid", () -> c.getDoubleList("eval.reg-grid"), "a list of numbers");
         if (grid.isEmpty() || grid.stream().anyMatch(v -> v < 0)) {
             throw new UserError("config key 'eval.reg-grid': give a non-empty list of values >= 0");

@@ -55,6 +55,24 @@ public record ImageFolderSettings(String name, ResizePolicy resize, ImageEncoder
                 "train", 0, 256L << 20, 64L << 20, 500, 128L << 20);
     }
 
+    /**
+     * The settings the ingest.* config keys give for {@code input}; an empty ingest.name becomes the
+     * input's last path component without .tar ({@code /data/imagenet} gives {@code imagenet}).
+     */
+    public static ImageFolderSettings of(dev.pretext.config.PretextConfig cfg, String input, int shards) {
+        String name = cfg.ingestName.isEmpty() ? defaultName(input) : cfg.ingestName;
+        return new ImageFolderSettings(name, ResizePolicy.parse(cfg.ingestResize),
+                ImageEncoder.of(cfg.ingestEncoding, cfg.ingestJpegQuality), cfg.ingestMaxPixels, cfg.ingestLabels,
+                cfg.ingestSplit, shards, (long) cfg.ingestShardMb << 20, (long) cfg.ingestRowGroupMb << 20,
+                cfg.ingestFilesPerTask, (long) cfg.ingestTarMbPerTask << 20);
+    }
+
+    static String defaultName(String input) {
+        String s = input.replaceAll("/+$", "");
+        String n = s.substring(s.lastIndexOf('/') + 1).replaceAll("(?i)\\.tar$", "");
+        return n.isEmpty() || n.contains(":") ? "images" : n;
+    }
+
     /** What the manifest records. */
     public Map<String, Object> describe() {
         Map<String, Object> m = new LinkedHashMap<>();
