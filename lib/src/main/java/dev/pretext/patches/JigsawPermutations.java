@@ -16,19 +16,20 @@ import java.util.SplittableRandom;
  * to tell apart in principle. Permutation {@code p} means: slot i of the shuffled puzzle shows
  * the tile from grid position {@code p[i]} (see {@link #shuffle}).
  *
- * <p>Selection is Noroozi &amp; Favaro's greedy algorithm (ECCV 2016, Algorithm 1) over all
- * 9! = 362880 permutations, with a max-min criterion: start from a random permutation, then
+ * <p>From 10 to 72 permutations the set is part of the affine group AGL(1, 9) (see {@link #affine}):
+ * minimum distance 8, the optimum (9 allows at most 9 permutations). Up to 9, and beyond 72
+ * (continuing from all 72 affine ones), selection is Noroozi &amp; Favaro's greedy algorithm (ECCV
+ * 2016, Algorithm 1) over all 9! = 362880 permutations, with a max-min criterion: start from a random permutation, then
  * repeatedly add the candidate whose <em>minimum</em> distance to the chosen set is largest;
  * among equals, the one with the largest <em>sum</em> of distances (the paper's own criterion,
  * used alone in its reference code); among those, one drawn uniformly by the seeded RNG. The
  * paper's sum-only criterion yields sets whose closest pair differs in only 3 slots; max-min keeps
  * the closest pair far apart, and the sum tie-break keeps the mean as high as the paper's.
  *
- * <p>What it achieves (measured, seeds 0..5): minimum distance 9 up to N = 9 (a Latin square),
- * 8 up to N = 18..20, 7 up to N = 75..80, 6 from there to at least N = 100, 5 at N = 1000; the
- * mean stays about 8.1. So N = 64 gets 7 and N = 100 gets 6 (the sum-only criterion gave 3 for
- * both). For comparison, at most 72 permutations of 9 can be pairwise 8 apart (the affine group
- * AGL(1, 9) attains it), so 100 cannot have 8; greedy does not find the 64 that could.
+ * <p>What it achieves (measured): minimum distance 9 up to N = 9 (a Latin square), 8 from 10 to
+ * 72 (affine; greedy alone stops at about 19 and gives 7 for N = 64), 6 at N = 100 and 5 at
+ * N = 1000 (the same as greedy alone; the sum-only criterion gave 3 for 64 and 100). 100 cannot
+ * have 8, since at most 72 permutations of 9 are pairwise 8 apart.
  *
  * <p>Speed: a permutation is 9 nibbles in a long; the distance is a popcount of the XOR folded
  * to one bit per nibble. Each addition updates every candidate's min and sum in one pass, about
@@ -71,21 +72,102 @@ public final class JigsawPermutations implements Serializable {
         this.meanDistance = pairs == 0 ? TILES : (double) total / pairs;
     }
 
-    /** The greedy max-min set of {@code count} permutations for {@code seed} (see the class comment). */
+    /** The set of {@code count} permutations for {@code seed} (see the class comment). */
     public static JigsawPermutations generate(int count, long seed) {
         if (count < 1 || count > ALL) {
             throw new UserError("patches.permutations must be between 1 and 9! = " + ALL + " for the jigsaw task, got "
                     + count);
         }
+        SplittableRandom rng = new SplittableRandom(seed);
+        if (count <= TILES) {
+            return greedy(count, rng, new long[0]);
+        }
+        long[] affine = affine(rng);
+        if (count <= affine.length) {
+            int[][] chosen = new int[count][];
+            for (int i = 0; i < count; i++) {
+                chosen[i] = decode(affine[i]);
+            }
+            return new JigsawPermutations(chosen);
+        }
+        return greedy(count, rng, affine);
+    }
+
+    /**
+     * The 72 maps x -> a x + b of the field with 9 elements (a != 0), a sharply 2-transitive group:
+     * two of them agree on at most one point, so every pair is at Hamming distance 8 or 9, the most
+     * 72 permutations of 9 can be. The field's elements are numbered 0..8 as u + 3v for u + v i,
+     * i^2 = -1 (x^2 + 1 is irreducible over GF(3)). The seed relabels slots and tiles
+     * (p -> sigma p tau, which keeps every distance) and orders the set.
+     */
+    static long[] affine(SplittableRandom rng) {
+        int[] sigma = randomPermutation(rng);
+        int[] tau = randomPermutation(rng);
+        long[] out = new long[72];
+        int k = 0;
+        for (int a = 1; a < TILES; a++) {
+            for (int b = 0; b < TILES; b++) {
+                int[] p = new int[TILES];
+                for (int x = 0; x < TILES; x++) {
+                    int t = tau[x];
+                    p[x] = sigma[gfAdd(gfMul(a, t), b)];
+                }
+                out[k++] = encode(p);
+            }
+        }
+        for (int i = out.length - 1; i > 0; i--) {
+            int j = below(rng, i + 1);
+            long t = out[i];
+            out[i] = out[j];
+            out[j] = t;
+        }
+        return out;
+    }
+
+    private static int gfAdd(int x, int y) {
+        return (x % 3 + y % 3) % 3 + 3 * ((x / 3 + y / 3) % 3);
+    }
+
+    private static int gfMul(int x, int y) {
+        int a = x % 3, b = x / 3, c = y % 3, d = y / 3;
+        return Math.floorMod(a * c - b * d, 3) + 3 * ((a * d + b * c) % 3);
+    }
+
+    private static int[] randomPermutation(SplittableRandom rng) {
+        int[] p = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+        for (int i = TILES - 1; i > 0; i--) {
+            int j = below(rng, i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+
+    /**
+     * Greedy max-min over all 9! candidates, continuing from {@code start} (or from a random
+     * permutation when it is empty).
+     */
+    private static JigsawPermutations greedy(int count, SplittableRandom rng, long[] start) {
         long[] cand = allPermutations();
         int n = cand.length;
         byte[] min = new byte[n];
         Arrays.fill(min, (byte) TILES);
         int[] sum = new int[n];
-        SplittableRandom rng = new SplittableRandom(seed);
         int[][] chosen = new int[count][];
-        int next = below(rng, n);
-        for (int c = 0; c < count; c++) {
+        int c = 0;
+        for (long p : start) {
+            chosen[c++] = decode(p);
+            for (int k = 0; k < n; k++) {
+                int d = distance(p, cand[k]);
+                if (d < min[k]) {
+                    min[k] = (byte) d;
+                }
+                sum[k] += d;
+            }
+        }
+        int next = start.length == 0 ? below(rng, n) : pick(min, sum, rng);
+        for (; c < count; c++) {
             long p = cand[next];
             chosen[c] = decode(p);
             if (c == count - 1) {
@@ -108,16 +190,34 @@ public final class JigsawPermutations implements Serializable {
                 }
             }
             if (ties > 1) {
-                int t = below(rng, ties);
-                for (int k = 0; k < n; k++) {
-                    if (((min[k] << SUM_BITS) | sum[k]) == best && t-- == 0) {
-                        next = k;
-                        break;
-                    }
-                }
+                next = tie(min, sum, best, below(rng, ties));
             }
         }
         return new JigsawPermutations(chosen);
+    }
+
+    /** The best candidate by (min, sum), ties drawn by the RNG. */
+    private static int pick(byte[] min, int[] sum, SplittableRandom rng) {
+        int best = -1, ties = 0;
+        for (int k = 0; k < min.length; k++) {
+            int key = (min[k] << SUM_BITS) | sum[k];
+            if (key > best) {
+                best = key;
+                ties = 1;
+            } else if (key == best) {
+                ties++;
+            }
+        }
+        return tie(min, sum, best, below(rng, ties));
+    }
+
+    private static int tie(byte[] min, int[] sum, int best, int t) {
+        for (int k = 0; k < min.length; k++) {
+            if (((min[k] << SUM_BITS) | sum[k]) == best && t-- == 0) {
+                return k;
+            }
+        }
+        throw new IllegalStateException("no candidate with key " + best);
     }
 
     /** A given set (e.g. read back from a manifest); each must be a permutation of 0..8, all distinct. */

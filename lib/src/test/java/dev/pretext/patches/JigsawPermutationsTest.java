@@ -46,8 +46,8 @@ class JigsawPermutationsTest {
         for (long seed = 0; seed < 3; seed++) {
             JigsawPermutations p64 = JigsawPermutations.generate(64, seed);
             checkSet(p64, 64);
-            // greedy max-min reaches 7 for 64 (8 exists, 72 at most: AGL(1,9), but greedy stops at 19)
-            assertEquals(7, p64.minDistance(), "seed " + seed);
+            // part of AGL(1, 9): 8, the most that more than 9 permutations of 9 can have
+            assertEquals(8, p64.minDistance(), "seed " + seed);
             assertTrue(p64.meanDistance() > 8.1, "mean " + p64.meanDistance());
 
             JigsawPermutations p100 = JigsawPermutations.generate(100, seed);
@@ -64,6 +64,10 @@ class JigsawPermutationsTest {
         assertEquals(9, nine.minDistance());
         assertEquals(9, JigsawPermutations.generate(1, 42).minDistance());
         assertEquals(8, JigsawPermutations.generate(19, 42).minDistance());
+        assertEquals(8, JigsawPermutations.generate(10, 42).minDistance());
+        JigsawPermutations all = JigsawPermutations.generate(72, 42);
+        checkSet(all, 72);
+        assertEquals(8, all.minDistance(), "the whole affine group");
     }
 
     @Test
