@@ -25,7 +25,6 @@ import dev.pretext.spark.TaskProgress;
 final class DescribeCommand implements Command {
     static final String DEFAULT_DESCRIPTORS = "hog,lsd,scattering,image,augmented";
     static final String NONE = "none";
-    private static final String SECTION = "describe.";
 
     @Override
     public String name() {
@@ -51,14 +50,15 @@ final class DescribeCommand implements Command {
                 (the first one of another size is named); the manifest gives each column's
                 dimension and parameters. Computed on the executors; committed atomically.
 
-                --descriptors   comma-separated, in column order (default %s; none for
+                --descriptors   comma-separated, in column order (default describe.descriptors: %s; none for
                                 teachers only):
                                   image       the image, CHW, x/255
                                   augmented   one SimCLR view of it, flattened the same way
                                   hog         histogram of oriented gradients
                                   lsd         3x3 local standard deviation per channel
                                   scattering  scattering transform, J = 2, L = 8
-                --set describe.DESCRIPTOR.KEY=V overrides a descriptor's parameter:
+                --set describe.DESCRIPTOR.KEY=V (or a describe section in a --conf file) sets a
+                                descriptor's parameter; defaults:
                                   hog.cell-size 8, hog.bins 9, hog.block-size 2, hog.clip 0.2,
                                   lsd.window 3, scattering.j 2, scattering.l 8, augmented.seed 0
                 --teacher       repeatable; column teacher_NAME (NAME default: the model's file or
@@ -69,7 +69,7 @@ final class DescribeCommand implements Command {
                                 last layer. Inputs are NCHW RGB (x/255 - data.mean) / data.std;
                                 a model whose first layer is dense gets them flattened. On a
                                 cluster, MODEL must be on storage every executor reads (hdfs://).
-                --batch-size    images per teacher forward pass (default %d)
+                --batch-size    images per teacher forward pass (default describe.batch-size, %d)
                 --shards        output files, and partitions the work is spread over (default
                                 data.shards)
                 Paths may be file:// or hdfs://.
@@ -79,19 +79,18 @@ final class DescribeCommand implements Command {
     @Override
     public int run(String[] argv) {
         List<String> teacherSpecs = new ArrayList<>();
-        Map<String, Map<String, Object>> overrides = new LinkedHashMap<>();
-        String[] rest = extract(argv, teacherSpecs, overrides);
+        String[] rest = extractTeachers(argv, teacherSpecs);
         Args a = Args.parse(name(), rest, Set.of("images", "out", "descriptors", "shards", "batch-size", "master"),
                 Set.of("overwrite"));
         String images = a.require("images");
         String out = a.require("out");
-        PretextConfig cfg = ConfigArgs.load(a, Map.of("master", "spark.master"));
-        List<Descriptor> descriptors = descriptors(a.get("descriptors", DEFAULT_DESCRIPTORS), overrides);
-        int batch = a.intValue("batch-size", Teacher.DEFAULT_BATCH_SIZE);
+        PretextConfig cfg = ConfigArgs.load(a, Map.of("master", "spark.master", "descriptors", "describe.descriptors",
+                "batch-size", "describe.batch-size"));
+        List<Descriptor> descriptors = descriptors(cfg.describeDescriptors, cfg.describeParams);
         PixelNormalization norm = new PixelNormalization(toDouble(cfg.mean), toDouble(cfg.std));
         List<Teacher> teachers = new ArrayList<>();
         for (String spec : teacherSpecs) {
-            teachers.add(Teacher.parse(spec, norm, batch));
+            teachers.add(Teacher.parse(spec, norm, cfg.describeBatchSize));
         }
         int shards = a.intValue("shards", cfg.dataShards);
         SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-describe");
@@ -109,63 +108,38 @@ final class DescribeCommand implements Command {
         }
     }
 
-    static List<Descriptor> descriptors(String list, Map<String, Map<String, Object>> overrides) {
+    /** The listed descriptors with their describe.NAME parameters (the config holds them for every name). */
+    static List<Descriptor> descriptors(String list, Map<String, Map<String, Object>> params) {
         if (NONE.equals(list.trim())) {
-            if (!overrides.isEmpty()) {
-                throw new UserError("describe: parameters given for " + overrides.keySet() + " but --descriptors is none");
-            }
             return List.of();
         }
-        return Descriptors.parseList(list, overrides);
+        Map<String, Map<String, Object>> listed = new LinkedHashMap<>();
+        for (String n : list.split(",", -1)) {
+            String name = n.trim();
+            if (params.containsKey(name)) {
+                listed.put(name, params.get(name));
+            }
+        }
+        return Descriptors.parseList(list, listed);
     }
 
-    /**
-     * Takes the repeatable {@code --teacher} values and the {@code --set describe.D.K=V} descriptor
-     * parameters out of argv (Args keeps one value per option, and the config has no describe
-     * section), returning the rest.
-     */
-    static String[] extract(String[] argv, List<String> teachers, Map<String, Map<String, Object>> overrides) {
+    /** Takes the repeatable {@code --teacher} values out of argv (Args keeps one value per option). */
+    static String[] extractTeachers(String[] argv, List<String> teachers) {
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < argv.length; i++) {
             String t = argv[i];
-            if (t.equals("--teacher") || t.equals("--set")) {
+            if (t.equals("--teacher")) {
                 if (i + 1 >= argv.length) {
-                    throw new UserError("describe: option " + t + " needs a value");
+                    throw new UserError("describe: option --teacher needs a value");
                 }
-                String v = argv[++i];
-                if (t.equals("--teacher")) {
-                    teachers.add(v);
-                } else if (!describeSet(v, overrides)) {
-                    rest.add(t);
-                    rest.add(v);
-                }
+                teachers.add(argv[++i]);
             } else if (t.startsWith("--teacher=")) {
                 teachers.add(t.substring("--teacher=".length()));
-            } else if (!(t.startsWith("--set=") && describeSet(t.substring("--set=".length()), overrides))) {
+            } else {
                 rest.add(t);
             }
         }
         return rest.toArray(new String[0]);
-    }
-
-    /** Records {@code describe.D.K=V} as a parameter override of descriptor D; false for other keys. */
-    private static boolean describeSet(String kv, Map<String, Map<String, Object>> overrides) {
-        if (!kv.trim().startsWith(SECTION)) {
-            return false;
-        }
-        int eq = kv.indexOf('=');
-        String key = eq < 0 ? kv.trim() : kv.substring(0, eq).trim();
-        String[] parts = key.substring(SECTION.length()).split("\\.");
-        if (eq < 0 || parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
-            throw new UserError("describe: --set " + kv + " is not of the form describe.DESCRIPTOR.KEY=VALUE "
-                    + "(e.g. describe.hog.cell-size=4); descriptors: " + String.join(", ", Descriptors.NAMES));
-        }
-        String value = kv.substring(eq + 1).trim();
-        if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
-            value = value.substring(1, value.length() - 1);
-        }
-        overrides.computeIfAbsent(parts[0], k -> new LinkedHashMap<>()).put(parts[1], value);
-        return true;
     }
 
     private static double[] toDouble(float[] f) {

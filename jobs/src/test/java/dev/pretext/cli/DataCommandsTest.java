@@ -58,6 +58,8 @@ class DataCommandsTest {
         JsonNode dm = manifest(desc);
         assertEquals(40, dm.path("rows").asLong());
         assertEquals(32 * 32 * 3, dm.path("extra").path("columns").path("lsd").path("dimension").asInt());
+        assertEquals(4, dm.path("extra").path("columns").path("hog").path("parameters").path("cell-size").asInt(),
+                "--set describe.hog.cell-size reaches the descriptor");
 
         Path png = dir.resolve("sheet.png");
         assertEquals(0, Main.run(new String[]{"inspect", patches, "--png", png.toString(), "--samples", "4",

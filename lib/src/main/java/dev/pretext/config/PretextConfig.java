@@ -59,6 +59,11 @@ public final class PretextConfig implements Serializable {
     public final long patchSeed;
     public final int patchShards;
 
+    public final String describeDescriptors;
+    public final int describeBatchSize;
+    /** Parameters per descriptor name (describe.hog, describe.lsd, ...), as HOCON gave them. */
+    public final java.util.Map<String, java.util.Map<String, Object>> describeParams;
+
     public final String runDir;
     public final String runId;
     public final long seed;
@@ -155,6 +160,15 @@ public final class PretextConfig implements Serializable {
         patchPermutations = intIn(c, "patches.permutations", 0, 362_880);
         patchSeed = get(c, "patches.seed", () -> c.getLong("patches.seed"), "an integer");
         patchShards = intIn(c, "patches.shards", 1, 100_000);
+
+        describeDescriptors = nonEmpty(c, "describe.descriptors");
+        describeBatchSize = intIn(c, "describe.batch-size", 1, 65_536);
+        java.util.Map<String, java.util.Map<String, Object>> params = new java.util.LinkedHashMap<>();
+        for (String d : List.of("hog", "lsd", "scattering", "augmented")) {
+            params.put(d, new java.util.LinkedHashMap<>(get(c, "describe." + d,
+                    () -> c.getConfig("describe." + d).root().unwrapped(), "an object of parameters")));
+        }
+        describeParams = params;
 
         runDir = nonEmpty(c, "run.dir");
         runId = c.getString("run.id");
