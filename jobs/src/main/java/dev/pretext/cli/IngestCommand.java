@@ -49,7 +49,7 @@ final class IngestCommand implements Command {
         return """
                 usage: bin/pretext ingest --dataset cifar10|cifar100|stl10 --input DIR --out TABLE
                                           [--shards N] [--on-corrupt fail|skip] [--overwrite] [--master M]
-                       bin/pretext ingest --dataset imagefolder --input DIR|FILE.tar --out TABLE
+                       bin/pretext ingest --dataset imagefolder --input DIR|FILE.tar[=SPLIT][,...] --out TABLE
                                           [--resize keep|shorter:S|fixed:S] [--encoding jpeg|png]
                                           [--quality Q] [--max-pixels P] [--labels CSV] [--split S]
                                           [--name NAME] [--shards N] [--row-group-mb M]
@@ -65,7 +65,9 @@ final class IngestCommand implements Command {
                 imagefolder: train/<class>/*, val/<class>/*, a flat val/ with a labels CSV
                 (file,class; --labels or val/labels.csv), or a folder of <class>/* (split --split).
                 A .tar input is read as a stream: ILSVRC-2012's tar of per-class tars (split --split)
-                or a tar of such a folder tree. JPEG and PNG of any kind (grey, CMYK, 16-bit, palette)
+                or a tar of such a folder tree. Several inputs, comma-separated, go into one table
+                with one class index; PATH=SPLIT sets the split of an input's files outside split
+                folders, e.g. --input train.tar,ILSVRC2012_img_val.tar=val --labels LOC_val_solution.csv. JPEG and PNG of any kind (grey, CMYK, 16-bit, palette)
                 become 8-bit RGB, resized by --resize and re-encoded (--encoding, --quality); the
                 classes are the sorted class-folder names, the same index in every split, listed in
                 the manifest. Folders are listed and images decoded on the executors.

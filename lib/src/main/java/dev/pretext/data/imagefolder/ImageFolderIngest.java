@@ -59,28 +59,61 @@ public final class ImageFolderIngest {
                                    OnCorrupt onCorrupt, boolean overwrite) {
         OnCorrupt policy = onCorrupt == null ? OnCorrupt.FAIL : onCorrupt;
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        Path root = qualify(input, conf);
-        FileStatus st = status(root, conf);
-        boolean tar = st.isFile();
-        if (tar && !st.getPath().getName().toLowerCase(Locale.ROOT).endsWith(".tar")) {
-            throw new UserError("input " + root + " is a file but not a .tar; give an image folder or a tar of one");
+        List<InputSpec> specs = InputSpec.parseList(input, settings.defaultSplit());
+        List<FileStatus> statuses = new ArrayList<>();
+        for (InputSpec spec : specs) {
+            Path root = qualify(spec.path(), conf);
+            FileStatus st = status(root, conf);
+            if (st.isFile() && !st.getPath().getName().toLowerCase(Locale.ROOT).endsWith(".tar")) {
+                throw new UserError("input " + root + " is a file but not a .tar; give an image folder or a tar of one");
+            }
+            statuses.add(st);
         }
         try (TableCommit commit = TableCommit.begin(conf, outDir, overwrite)) {
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             QuarantineLog log = new QuarantineLog(spark.sparkContext(), policy);
             FolderLister files = new FolderLister(conf);
-            Map<String, LabelsCsv> labels = new LinkedHashMap<>();
+            Map<String, LabelsCsv> explicit = new LinkedHashMap<>();
             if (!settings.labelsCsv().isEmpty()) {
-                labels.put("*", readLabels(new Path(settings.labelsCsv()), conf));
+                explicit.put("*", readLabels(new Path(settings.labelsCsv()), conf));
             }
 
-            Planned planned = tar
-                    ? TarPlan.plan(jsc, files, st, settings, labels, log)
-                    : planFolder(jsc, files, root, settings, labels, log);
-
-            ImagesTable.writeParquet(spark.createDataFrame(planned.rows(), ImageRows.SCHEMA), commit.tempDir(),
-                    shards(settings, planned), settings.rowGroupBytes());
-            long seen = planned.seen().getAsLong();
+            // plan every input first: the class index must cover all of them before any image is labelled
+            List<Planned> plans = new ArrayList<>();
+            java.util.Set<String> classNames = new java.util.TreeSet<>();
+            java.util.Set<String> csvClasses = new java.util.TreeSet<>();
+            List<String> splits = new ArrayList<>();
+            for (int i = 0; i < specs.size(); i++) {
+                ImageFolderSettings s = settings.withDefaultSplit(specs.get(i).split());
+                Map<String, LabelsCsv> labels = new LinkedHashMap<>(explicit);
+                FileStatus st = statuses.get(i);
+                Planned p = st.isFile()
+                        ? TarPlan.plan(jsc, files, st, s, labels, log)
+                        : planFolder(jsc, files, st.getPath(), s, labels, log);
+                plans.add(p);
+                classNames.addAll(p.classes());
+                labels.values().forEach(l -> csvClasses.addAll(l.classes()));
+                p.splits().forEach(x -> {
+                    if (!splits.contains(x)) {
+                        splits.add(x);
+                    }
+                });
+            }
+            splits.sort(java.util.Comparator.comparingInt(FolderLayout.SPLITS::indexOf));
+            // without class folders (a flat folder alone), the classes are those the labels CSVs name
+            ClassIndex index = ClassIndex.of(classNames.isEmpty() ? csvClasses : classNames);
+            JavaRDD<Row> all = null;
+            long inputBytes = 0;
+            long estimate = 0;
+            for (Planned p : plans) {
+                JavaRDD<Row> r = p.rows().apply(index);
+                all = all == null ? r : all.union(r);
+                inputBytes += p.inputBytes();
+                estimate += p.estimatedOutputBytes();
+            }
+            ImagesTable.writeParquet(spark.createDataFrame(all, ImageRows.SCHEMA), commit.tempDir(),
+                    shards(settings, estimate), settings.rowGroupBytes());
+            long seen = plans.stream().mapToLong(p -> p.seen().getAsLong()).sum();
 
             List<QuarantinedItem> bad = log.quarantined();
             if (policy == OnCorrupt.SKIP) {
@@ -88,40 +121,60 @@ public final class ImageFolderIngest {
                 spark.createDataFrame(rows, QuarantineTable.SCHEMA).repartition(1).write().mode(SaveMode.ErrorIfExists)
                         .parquet(QuarantineTable.path(commit.tempDir()));
             }
-            Map<String, Long> counts = ImagesTable.countBySplit(spark, commit.tempDir(), planned.splits());
+            Map<String, Long> counts = ImagesTable.countBySplit(spark, commit.tempDir(), splits);
             long rows = counts.values().stream().mapToLong(Long::longValue).sum();
+            String where = specs.size() == 1 ? plans.get(0).input() : plans.stream().map(Planned::input).toList().toString();
             if (seen != rows + bad.size()) {
-                throw new IllegalStateException("ingest of " + root + " does not reconcile: " + seen + " inputs seen but "
+                throw new IllegalStateException("ingest of " + where + " does not reconcile: " + seen + " inputs seen but "
                         + rows + " rows written + " + bad.size() + " quarantined");
             }
+            if (specs.size() > 1) {
+                requireUniqueIds(spark, commit.tempDir(), rows);
+            }
             Map<String, Object> extra = new LinkedHashMap<>(settings.describe());
-            extra.put("input", root.toString());
-            extra.put("input_kind", tar ? planned.kind() : "folder");
+            extra.put("input", specs.size() == 1 ? plans.get(0).input() : plans.stream().map(Planned::input).toList());
+            extra.put("input_kind", specs.size() == 1 ? plans.get(0).kind() : plans.stream().map(Planned::kind).toList());
+            if (specs.size() > 1) {
+                extra.put("input_splits", specs.stream().map(InputSpec::split).toList());
+            }
             extra.put("on_corrupt", policy.name());
-            extra.put("classes", planned.classes().names());
-            Manifest manifest = Manifest.create(ImageRows.SCHEMA_VERSION, STAGE, FORMAT,
-                    List.of(new Manifest.Input(root.toString(), planned.inputBytes())), counts, seen, bad.size(), extra);
+            extra.put("classes", index.names());
+            List<Manifest.Input> inputs = plans.stream().map(p -> new Manifest.Input(p.input(), p.inputBytes())).toList();
+            Manifest manifest = Manifest.create(ImageRows.SCHEMA_VERSION, STAGE, FORMAT, inputs, counts, seen, bad.size(),
+                    extra);
             commit.commit(manifest);
-            planned.release().run();
+            plans.forEach(p -> p.release().run());
             return new IngestResult(commit.outDir(), counts, seen, rows, bad.size(), manifest);
         } catch (Exception e) {
             throw SparkErrors.unwrap(e);
         }
     }
 
+    /** Two inputs holding the same relative path would give two rows one id: refused. */
+    private static void requireUniqueIds(SparkSession spark, String dir, long rows) {
+        List<Row> dup = spark.read().schema(ImageRows.SCHEMA).parquet(dir).groupBy("id").count()
+                .where("count > 1").limit(1).collectAsList();
+        if (!dup.isEmpty()) {
+            throw new UserError("the inputs overlap: image id '" + dup.get(0).getString(0) + "' comes from more than one"
+                    + " input; give inputs whose split/class/file paths differ");
+        }
+    }
+
     /**
      * What a planner hands to the writer.
      *
-     * @param rows       the images rows, computed lazily on the executors
-     * @param seen       inputs seen, valid once {@code rows} has been computed
-     * @param splits     split names in table order
-     * @param classes    the class index applied to every split
-     * @param inputBytes bytes of the inputs
+     * @param input      the input, fully qualified
+     * @param rows       the images rows for a class index, computed lazily on the executors
+     * @param seen       inputs seen, valid once the rows have been computed
+     * @param splits     split names found
+     * @param classes    class names found (class folders, per-class tars)
+     * @param inputBytes bytes of the input
      * @param estimatedOutputBytes for the automatic shard count
      * @param kind       what the input was ({@code folder}, {@code tar}, {@code tar-of-tars})
      * @param release    frees cached listings
      */
-    record Planned(JavaRDD<Row> rows, java.util.function.LongSupplier seen, List<String> splits, ClassIndex classes,
+    record Planned(String input, java.util.function.Function<ClassIndex, JavaRDD<Row>> rows,
+                   java.util.function.LongSupplier seen, List<String> splits, java.util.Set<String> classes,
                    long inputBytes, long estimatedOutputBytes, String kind, Runnable release) {
     }
 
@@ -177,24 +230,26 @@ public final class ImageFolderIngest {
             throw new UserError("no input files under " + root + "; expected train/<class>/<image>, val/<class>/<image>"
                     + " or a flat val/ with a labels CSV (hidden files are skipped)");
         }
-        ClassIndex classes = classIndex(classDirs, labels);
-        ImageConverter converter = new ImageConverter(settings, classes, labels);
+        java.util.Set<String> classes = classNames(classDirs);
         int tasks = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (n + settings.filesPerTask() - 1) / settings.filesPerTask()));
-        JavaRDD<Row> rows = inputs.repartition(tasks).mapPartitions(it -> {
-            List<Row> out = new ArrayList<>();
-            while (it.hasNext()) {
-                InputEntry e = it.next();
-                Outcome o = convertFile(files, converter, e);
-                if (o.isGood()) {
-                    out.add(ImageRows.toRow(o.image()));
-                } else {
-                    log.bad(o.bad());
+        java.util.function.Function<ClassIndex, JavaRDD<Row>> rows = index -> {
+            ImageConverter converter = new ImageConverter(settings, index, labels);
+            return inputs.repartition(tasks).mapPartitions(it -> {
+                List<Row> out = new ArrayList<>();
+                while (it.hasNext()) {
+                    InputEntry e = it.next();
+                    Outcome o = convertFile(files, converter, e);
+                    if (o.isGood()) {
+                        out.add(ImageRows.toRow(o.image()));
+                    } else {
+                        log.bad(o.bad());
+                    }
                 }
-            }
-            return out.iterator();
-        });
+                return out.iterator();
+            });
+        };
         long estimate = estimateOutputBytes(settings, n, bytes);
-        return new Planned(rows, () -> n, splits, classes, bytes, estimate, "folder", () -> {
+        return new Planned(root.toString(), rows, () -> n, splits, classes, bytes, estimate, "folder", () -> {
             inputs.unpersist(false);
             top.unpersist(false);
         });
@@ -213,18 +268,15 @@ public final class ImageFolderIngest {
         return converter.convert(bytes, e.placement(), e.uri());
     }
 
-    /** The class folders of every split, sorted; without any, the classes the labels CSVs name. */
-    static ClassIndex classIndex(List<InputEntry> classDirs, Map<String, LabelsCsv> labels) {
+    /** The class-folder names of the labelled splits. */
+    static Set<String> classNames(List<InputEntry> classDirs) {
         Set<String> names = new LinkedHashSet<>();
         for (InputEntry d : classDirs) {
             if (!"unlabeled".equals(d.placement().split())) {
                 names.add(d.placement().className());
             }
         }
-        if (names.isEmpty()) {
-            labels.values().forEach(l -> names.addAll(l.classes()));
-        }
-        return ClassIndex.of(names);
+        return names;
     }
 
     static LabelsCsv readLabels(Path p, Configuration conf) {
@@ -251,11 +303,11 @@ public final class ImageFolderIngest {
         return (long) (n * (double) side * side * 3 * ratio);
     }
 
-    static int shards(ImageFolderSettings s, Planned p) {
+    static int shards(ImageFolderSettings s, long estimatedOutputBytes) {
         if (s.shards() > 0) {
             return s.shards();
         }
-        return (int) Math.max(1, Math.min(100_000, (p.estimatedOutputBytes() + s.shardBytes() - 1) / s.shardBytes()));
+        return (int) Math.max(1, Math.min(100_000, (estimatedOutputBytes + s.shardBytes() - 1) / s.shardBytes()));
     }
 
     static Path qualify(String dir, Configuration conf) {

@@ -60,7 +60,8 @@ public record ImageFolderSettings(String name, ResizePolicy resize, ImageEncoder
      * input's last path component without .tar ({@code /data/imagenet} gives {@code imagenet}).
      */
     public static ImageFolderSettings of(dev.pretext.config.PretextConfig cfg, String input, int shards) {
-        String name = cfg.ingestName.isEmpty() ? defaultName(input) : cfg.ingestName;
+        String first = input.split(",")[0].trim().replaceAll("=(train|val|test|unlabeled)$", "");
+        String name = cfg.ingestName.isEmpty() ? defaultName(first) : cfg.ingestName;
         return new ImageFolderSettings(name, ResizePolicy.parse(cfg.ingestResize),
                 ImageEncoder.of(cfg.ingestEncoding, cfg.ingestJpegQuality), cfg.ingestMaxPixels, cfg.ingestLabels,
                 cfg.ingestSplit, shards, (long) cfg.ingestShardMb << 20, (long) cfg.ingestRowGroupMb << 20,
@@ -71,6 +72,12 @@ public record ImageFolderSettings(String name, ResizePolicy resize, ImageEncoder
         String s = input.replaceAll("/+$", "");
         String n = s.substring(s.lastIndexOf('/') + 1).replaceAll("(?i)\\.tar$", "");
         return n.isEmpty() || n.contains(":") ? "images" : n;
+    }
+
+    /** These settings for an input whose files outside split folders belong to {@code split}. */
+    public ImageFolderSettings withDefaultSplit(String split) {
+        return new ImageFolderSettings(name, resize, encoder, maxPixels, labelsCsv, split, shards, shardBytes,
+                rowGroupBytes, filesPerTask, tarBytesPerTask);
     }
 
     /** What the manifest records. */

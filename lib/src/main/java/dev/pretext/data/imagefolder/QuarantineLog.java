@@ -63,11 +63,13 @@ final class QuarantineLog implements java.io.Serializable {
         return new ArrayList<>(m.values());
     }
 
-    /** On the driver after the job: inputs seen over all units. */
-    long inputsInUnits() {
+    /** On the driver after the job: inputs seen over the units of one input (unit keys start with it). */
+    long inputsInUnits(String input) {
         Map<String, Long> m = new LinkedHashMap<>();
         for (UnitCount u : units.value()) {
-            m.putIfAbsent(u.unit(), u.inputs());
+            if (u.unit().startsWith(input + "#")) {
+                m.putIfAbsent(u.unit(), u.inputs());
+            }
         }
         return m.values().stream().mapToLong(Long::longValue).sum();
     }

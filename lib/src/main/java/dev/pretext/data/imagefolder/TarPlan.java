@@ -96,28 +96,26 @@ final class TarPlan {
             throw new UserError("tar " + uri + " holds no files; expected train/<class>/<image>, a tar per class,"
                     + " or a flat folder of images with a labels CSV");
         }
-        if (classes.isEmpty()) {
-            labels.values().forEach(l -> classes.addAll(l.classes()));
-        }
         if (splits.isEmpty()) {
             splits.add(settings.defaultSplit());
         }
         splits.sort(java.util.Comparator.comparingInt(FolderLayout.SPLITS::indexOf));
-        ClassIndex index = ClassIndex.of(classes);
-        ImageConverter converter = new ImageConverter(settings, index, labels);
-        JavaRDD<Row> rows = jsc.parallelize(units, units.size()).mapPartitions(it -> {
-            List<Row> out = new ArrayList<>();
-            while (it.hasNext()) {
-                TarUnit u = it.next();
-                readUnit(files, uri, archive, layout, converter, u, log, out);
-            }
-            return out.iterator();
-        });
+        java.util.function.Function<ClassIndex, JavaRDD<Row>> rows = index -> {
+            ImageConverter converter = new ImageConverter(settings, index, labels);
+            return jsc.parallelize(units, units.size()).mapPartitions(it -> {
+                List<Row> out = new ArrayList<>();
+                while (it.hasNext()) {
+                    TarUnit u = it.next();
+                    readUnit(files, uri, archive, layout, converter, u, log, out);
+                }
+                return out.iterator();
+            });
+        };
         long n = plainMembers + nestedBytes / TYPICAL_IMAGE_BYTES;
         long estimate = ImageFolderIngest.estimateOutputBytes(settings, n, tar.getLen());
         boolean nested = units.stream().anyMatch(u -> u.nested() != null);
-        return new ImageFolderIngest.Planned(rows, log::inputsInUnits, List.copyOf(splits), index, tar.getLen(),
-                estimate, nested ? "tar-of-tars" : "tar", () -> { });
+        return new ImageFolderIngest.Planned(uri, rows, () -> log.inputsInUnits(uri), List.copyOf(splits), classes,
+                tar.getLen(), estimate, nested ? "tar-of-tars" : "tar", () -> { });
     }
 
     private static void note(List<String> splits, String split) {
@@ -170,7 +168,7 @@ final class TarPlan {
                 }
             }
         }
-        log.unitDone(u.key(), seen);
+        log.unitDone(uri + "#" + u.key(), seen);
     }
 
     private static String source(TarEntries t, TarEntries.TarException e) {

@@ -191,4 +191,41 @@ class TarIngestTest extends SparkTestBase {
         assertTrue(q.getString(1).startsWith("corrupt tar header"), q.getString(1));
         assertTrue(q.getString(0).contains("cat.tar"), q.getString(0));
     }
+
+    @Test
+    void ilsvrcTrainAndFlatValTarsGoIntoOneTableWithOneClassIndex() throws IOException {
+        Map<String, byte[]> cat = new LinkedHashMap<>();
+        cat.put("n_cat_1.JPEG", TestImageFiles.encode(TestImageFiles.image(8, 8, 1, 1, 1), "png"));
+        Map<String, byte[]> dog = new LinkedHashMap<>();
+        dog.put("n_dog_1.JPEG", TestImageFiles.encode(TestImageFiles.image(8, 8, 2, 2, 2), "png"));
+        Map<String, byte[]> outer = new LinkedHashMap<>();
+        outer.put("n_dog.tar", tar(dog));
+        outer.put("n_cat.tar", tar(cat));
+        Path train = Files.write(tmp.resolve("ILSVRC2012_img_train.tar"), tar(outer));
+        Map<String, byte[]> flat = new LinkedHashMap<>();
+        flat.put("ILSVRC2012_val_00000001.JPEG", TestImageFiles.encode(TestImageFiles.image(8, 8, 3, 3, 3), "png"));
+        flat.put("ILSVRC2012_val_00000002.JPEG", TestImageFiles.encode(TestImageFiles.image(8, 8, 4, 4, 4), "png"));
+        Path val = Files.write(tmp.resolve("ILSVRC2012_img_val.tar"), tar(flat));
+        Path labels = Files.write(tmp.resolve("LOC_val_solution.csv"), ("ImageId,PredictionString\n"
+                + "ILSVRC2012_val_00000001,n_dog 1 2 3 4\nILSVRC2012_val_00000002,n_cat 5 6 7 8\n")
+                .getBytes(StandardCharsets.UTF_8));
+
+        String out = tmp.resolve("t").toString();
+        IngestResult r = ImageFolderIngest.run(spark, train + "," + val + "=val", out,
+                settings(1 << 20, labels.toString()), OnCorrupt.FAIL, false);
+
+        assertEquals(Map.of("train", 2L, "val", 2L), r.counts());
+        assertEquals(List.of("n_cat", "n_dog"), r.manifest().extra().get("classes"));
+        assertEquals(2, r.manifest().inputs().size());
+        Map<String, Row> rows = table(out);
+        assertEquals(0, rows.get("ds/train/n_cat/n_cat_1.JPEG").<Integer>getAs("label"));
+        assertEquals(1, rows.get("ds/train/n_dog/n_dog_1.JPEG").<Integer>getAs("label"));
+        assertEquals(1, rows.get("ds/val/ILSVRC2012_val_00000001.JPEG").<Integer>getAs("label"));
+        assertEquals(0, rows.get("ds/val/ILSVRC2012_val_00000002.JPEG").<Integer>getAs("label"));
+
+        UserError overlap = assertThrows(UserError.class, () -> ImageFolderIngest.run(spark, train + "," + train,
+                tmp.resolve("o").toString(), settings(1 << 20, ""), OnCorrupt.FAIL, false));
+        assertTrue(overlap.getMessage().contains("overlap"), overlap.getMessage());
+        assertFalse(Files.exists(tmp.resolve("o")));
+    }
 }
