@@ -69,7 +69,7 @@ public final class IngestJob {
         OnCorrupt policy = onCorrupt == null ? OnCorrupt.FAIL : onCorrupt;
         org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
         // validation first, on the driver: a bad folder fails here, before any Spark job
-        BinaryDatasetReader reader = BinaryDatasetReader.open(format, new HadoopFolder(qualify(inputDir, conf), conf),
+        BinaryDatasetReader reader = BinaryDatasetReader.open(format, new HadoopFolder(qualifyInput(inputDir, conf), conf),
                 policy);
         List<ReadTask> tasks = plan(reader.files());
         try (TableCommit commit = TableCommit.begin(conf, outDir, overwrite)) {
@@ -135,17 +135,11 @@ public final class IngestJob {
         return out;
     }
 
-    /** An absolute URI, so that executors resolve the path as the driver does. */
-    private static String qualify(String dir, org.apache.hadoop.conf.Configuration conf) {
+    private static String qualifyInput(String dir, org.apache.hadoop.conf.Configuration conf) {
         if (dir == null || dir.isBlank()) {
             throw new UserError("input folder is empty; give the dataset folder");
         }
-        try {
-            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(dir);
-            return p.getFileSystem(conf).makeQualified(p).toString();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot resolve " + dir, e);
-        }
+        return HadoopPaths.qualify(dir, conf);
     }
 
     List<ReadTask> plan(List<DatasetFile> files) {

@@ -1,6 +1,5 @@
 package dev.pretext.data;
 
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -109,7 +108,7 @@ public final class TableInspector {
                 }
             }
         }
-        return new Inspection(dir, manifest, df.schema().treeString(), rows, bytes(spark, dir), counts, tiles,
+        return new Inspection(dir, manifest, df.schema().treeString(), rows, HadoopPaths.sizeBytes(dir, spark.sparkContext().hadoopConfiguration()), counts, tiles,
                 quarantineReasons(spark, dir));
     }
 
@@ -138,16 +137,6 @@ public final class TableInspector {
             out.put(r.getString(0), r.getLong(1));
         }
         return out;
-    }
-
-    private static long bytes(SparkSession spark, String dir) {
-        try {
-            Path p = new Path(dir);
-            FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
-            return fs.getContentSummary(p).getLength();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot measure " + dir, e);
-        }
     }
 
 }

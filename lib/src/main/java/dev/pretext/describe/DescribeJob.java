@@ -1,6 +1,7 @@
 package dev.pretext.describe;
 
 import dev.pretext.UserError;
+import dev.pretext.data.HadoopPaths;
 import dev.pretext.data.ImageRecord;
 import dev.pretext.data.ImageRows;
 import dev.pretext.data.ImagesTable;
@@ -8,8 +9,6 @@ import dev.pretext.data.Manifest;
 import dev.pretext.data.SparkErrors;
 import dev.pretext.data.TableCommit;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -22,8 +21,6 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.SerializableConfiguration;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -83,7 +80,7 @@ public final class DescribeJob {
                 }
                 List<ResolvedTeacher> resolved = new ArrayList<>();
                 List<Manifest.Input> inputs = new ArrayList<>();
-                inputs.add(new Manifest.Input(qualify(imagesDir, conf), sizeBytes(imagesDir, conf)));
+                inputs.add(new Manifest.Input(HadoopPaths.qualify(imagesDir, conf), HadoopPaths.sizeBytes(imagesDir, conf)));
                 for (Teacher t : ts) {
                     ResolvedTeacher r = t.resolve(conf, height, width);
                     resolved.add(r);
@@ -158,25 +155,6 @@ public final class DescribeJob {
                     + "(e.g. --resize fixed:S)");
         }
         return new long[]{h, w, sizes.get(0).getLong(2)};
-    }
-
-    private static String qualify(String dir, Configuration conf) {
-        try {
-            Path p = new Path(dir);
-            return p.getFileSystem(conf).makeQualified(p).toString();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot resolve " + dir, e);
-        }
-    }
-
-    private static long sizeBytes(String dir, Configuration conf) {
-        try {
-            Path p = new Path(dir);
-            FileSystem fs = p.getFileSystem(conf);
-            return fs.getContentSummary(p).getLength();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the size of " + dir, e);
-        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.pretext.patches;
 
 import dev.pretext.UserError;
+import dev.pretext.data.HadoopPaths;
 import dev.pretext.data.ImageRecord;
 import dev.pretext.data.ImageRows;
 import dev.pretext.data.ImagesTable;
@@ -8,8 +9,6 @@ import dev.pretext.data.Manifest;
 import dev.pretext.data.SparkErrors;
 import dev.pretext.data.TableCommit;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -18,8 +17,6 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -92,8 +89,8 @@ public final class PatchesJob {
                 }
 
                 Manifest manifest = Manifest.create(PatchRows.SCHEMA_VERSION, PatchesTable.STAGE,
-                        imagesManifest.format(), List.of(new Manifest.Input(qualify(imagesDir, conf),
-                                sizeBytes(imagesDir, conf))), counts, imageCount, 0,
+                        imagesManifest.format(), List.of(new Manifest.Input(HadoopPaths.qualify(imagesDir, conf),
+                                HadoopPaths.sizeBytes(imagesDir, conf))), counts, imageCount, 0,
                         extra(settings, List.copyOf(sizes), jigsaw));
                 commit.commit(manifest);
                 return new PatchesResult(commit.outDir(), counts, imageCount, rows, settings.rowsPerImage(),
@@ -149,25 +146,6 @@ public final class PatchesJob {
             extra.put(EXTRA_PERMUTATIONS, jigsaw.toLists());
         }
         return extra;
-    }
-
-    private static String qualify(String dir, Configuration conf) {
-        try {
-            Path p = new Path(dir);
-            return p.getFileSystem(conf).makeQualified(p).toString();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot resolve " + dir, e);
-        }
-    }
-
-    private static long sizeBytes(String dir, Configuration conf) {
-        try {
-            Path p = new Path(dir);
-            FileSystem fs = p.getFileSystem(conf);
-            return fs.getContentSummary(p).getLength();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the size of " + dir, e);
-        }
     }
 
     /** The executor side: one images-table row to its rowsPerImage patch rows. */

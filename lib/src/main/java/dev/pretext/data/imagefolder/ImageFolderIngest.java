@@ -314,12 +314,7 @@ public final class ImageFolderIngest {
         if (dir == null || dir.isBlank()) {
             throw new UserError("input is empty; give an image folder or a tar of one");
         }
-        try {
-            Path p = new Path(dir);
-            return p.getFileSystem(conf).makeQualified(p);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot resolve " + dir, e);
-        }
+        return new Path(dev.pretext.data.HadoopPaths.qualify(dir, conf));
     }
 
     private static FileStatus status(Path p, Configuration conf) {
