@@ -15,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
 
 import dev.pretext.config.PretextConfig;
 import dev.pretext.data.ImageEncoder;

@@ -1,8 +1,6 @@
 package dev.pretext.data.imagefolder;
 
 import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,10 +19,11 @@ import org.apache.hadoop.fs.Path;
 final class FolderLister implements Serializable {
     static final String LABELS_FILE = "labels.csv";
 
-    private transient Configuration conf;
+    /** The driver's Hadoop settings, shipped to the executors (Configuration itself is not Serializable). */
+    private final org.apache.spark.util.SerializableConfiguration hadoop;
 
     FolderLister(Configuration conf) {
-        this.conf = conf;
+        this.hadoop = new org.apache.spark.util.SerializableConfiguration(conf);
     }
 
     static boolean hidden(String name) {
@@ -39,7 +38,7 @@ final class FolderLister implements Serializable {
         List<InputEntry> out = new ArrayList<>();
         try {
             Path dir = new Path(uri);
-            FileSystem fs = dir.getFileSystem(conf);
+            FileSystem fs = dir.getFileSystem(hadoop.value());
             for (FileStatus st : fs.listStatus(dir)) {
                 String name = st.getPath().getName();
                 if (hidden(name) || (st.isFile() && name.equals(LABELS_FILE))) {
@@ -65,7 +64,7 @@ final class FolderLister implements Serializable {
         Placement p = classDir.placement();
         try {
             Path dir = new Path(classDir.uri());
-            FileSystem fs = dir.getFileSystem(conf);
+            FileSystem fs = dir.getFileSystem(hadoop.value());
             // listStatus, not listFiles: block locations are not needed and cost a lookup per file on HDFS
             java.util.ArrayDeque<FileStatus> todo = new java.util.ArrayDeque<>();
             todo.push(fs.getFileStatus(dir));
@@ -97,7 +96,7 @@ final class FolderLister implements Serializable {
     /** The bytes of a file, at most {@code maxBytes} (larger files are refused, not truncated). */
     byte[] readAll(String uri, long maxBytes) throws IOException {
         Path p = new Path(uri);
-        FileSystem fs = p.getFileSystem(conf);
+        FileSystem fs = p.getFileSystem(hadoop.value());
         long len = fs.getFileStatus(p).getLen();
         if (len > maxBytes) {
             throw new IOException("file of " + len + " bytes is larger than the " + maxBytes + "-byte limit on one input");
@@ -110,7 +109,7 @@ final class FolderLister implements Serializable {
     /** An open stream at {@code offset} of a file (tars). */
     java.io.InputStream open(String uri, long offset) throws IOException {
         Path p = new Path(uri);
-        org.apache.hadoop.fs.FSDataInputStream in = p.getFileSystem(conf).open(p, 1 << 20);
+        org.apache.hadoop.fs.FSDataInputStream in = p.getFileSystem(hadoop.value()).open(p, 1 << 20);
         try {
             in.seek(offset);
         } catch (IOException e) {
@@ -123,16 +122,5 @@ final class FolderLister implements Serializable {
     static String describe(Throwable e) {
         String m = e.getMessage();
         return e.getClass().getSimpleName() + (m == null ? "" : ": " + m.lines().findFirst().orElse(""));
-    }
-
-    private void writeObject(ObjectOutputStream out) throws IOException {
-        out.defaultWriteObject();
-        conf.write(out);
-    }
-
-    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
-        in.defaultReadObject();
-        conf = new Configuration(false);
-        conf.readFields(in);
     }
 }
