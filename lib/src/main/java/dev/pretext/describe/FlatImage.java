@@ -18,10 +18,7 @@ public final class FlatImage implements Descriptor {
 
     @Override
     public int dimension(int height, int width) {
-        if (height < 1 || width < 1) {
-            throw RgbPlanes.tooSmall(NAME, null, height, width, "needs at least 1x1");
-        }
-        return RgbPlanes.CHANNELS * height * width;
+        return RgbPlanes.pixelCount(NAME, height, width);
     }
 
     @Override

@@ -61,6 +61,14 @@ final class RgbPlanes {
     }
 
     /** @param imageId the row at fault, or null when only a size was asked about */
+    /** C x H x W: the length of a per-pixel descriptor of an image of that size (at least 1 x 1). */
+    static int pixelCount(String descriptor, int height, int width) {
+        if (height < 1 || width < 1) {
+            throw tooSmall(descriptor, null, height, width, "needs at least 1x1");
+        }
+        return CHANNELS * height * width;
+    }
+
     static UserError tooSmall(String descriptor, String imageId, int height, int width, String need) {
         return new UserError("descriptor '" + descriptor + "'" + (imageId == null ? "" : ", image '" + imageId + "'")
                 + ": image size " + width + "x" + height + " is too small; " + need);
