@@ -101,30 +101,67 @@ public final class Pipeline {
         }
 
         // 3. pretrain
-        RunSummary summary = PretrainStage.run(spark, cfg, images, views, runDir, true);
+        RunReport partial = report(counts, null, Map.of(), Map.of());
+        RunSummary summary;
+        try {
+            summary = PretrainStage.run(spark, cfg, images, views, runDir, true);
+        } catch (RuntimeException | Error e) {
+            partial.put("status", "failed");
+            partial.put("failures.pretrain", Failures.describe(e));
+            partial.write(runDir);
+            throw e;
+        }
 
-        // 4. features (pretrained, then baselines)
+        // 4. features and probes (pretrained, then baselines). Each representation is evaluated on
+        // its own: one that fails is recorded with its error, the others still run, and the report
+        // is rewritten after each, so whatever finished is kept even if the process dies later.
         Dataset<Row> labelled = FeaturesStage.labelled(spark, images, cfg.testSplit).cache();
-        Row first = labelled.select("height", "width").first();
         Map<String, EvalReport> results = new LinkedHashMap<>();
+        Map<String, String> failures = new LinkedHashMap<>();
         String featuresDir = runDir.resolve("features").toString();
-        features(spark, FeaturesStage.PRETRAINED, labelled, FeaturesStage.pretrained(runDir), featuresDir, results);
-        if (cfg.baselines) {
-            ComputationGraph random = FeaturesStage.randomInit(cfg, first.getInt(0), first.getInt(1));
-            features(spark, FeaturesStage.RANDOM_INIT, labelled, random, featuresDir, results);
-            features(spark, FeaturesStage.RAW_PIXELS, labelled, null, featuresDir, results);
+        List<String> representations = cfg.baselines
+                ? List.of(FeaturesStage.PRETRAINED, FeaturesStage.RANDOM_INIT, FeaturesStage.RAW_PIXELS)
+                : List.of(FeaturesStage.PRETRAINED);
+        for (String name : representations) {
+            report(counts, summary, results, failures).put("status", "evaluating " + name).write(runDir);
+            try {
+                features(spark, name, labelled, featuresDir, results);
+            } catch (RuntimeException | Error e) {
+                if (e instanceof Error && !(e instanceof OutOfMemoryError)) {
+                    throw e;
+                }
+                String why = Failures.describe(e);
+                failures.put(name, why);
+                System.err.println("pipeline: the " + name + " evaluation failed: " + why);
+            }
         }
         labelled.unpersist();
 
         // 5. report
-        RunReport report = report(counts, summary, results);
+        RunReport report = report(counts, summary, results, failures);
+        report.put("status", failures.isEmpty() ? "complete" : "failed");
         report.put("seconds_total", (System.nanoTime() - t0) / 1e9);
         report.write(runDir);
+        if (!failures.isEmpty()) {
+            System.out.println(report.summaryTable());
+            throw new UserError("pipeline: " + failures.size() + " of " + representations.size()
+                    + " evaluations failed (" + String.join("; ", failures.entrySet().stream()
+                    .map(en -> en.getKey() + ": " + en.getValue()).toList()) + "). The report with the other"
+                    + " results is " + runDir.resolve("report.md"));
+        }
         return report;
     }
 
-    private void features(SparkSession spark, String name, Dataset<Row> labelled, ComputationGraph net,
-                          String featuresDir, Map<String, EvalReport> results) {
+    private void features(SparkSession spark, String name, Dataset<Row> labelled, String featuresDir,
+                          Map<String, EvalReport> results) {
+        ComputationGraph net = switch (name) {
+            case FeaturesStage.PRETRAINED -> FeaturesStage.pretrained(runDir);
+            case FeaturesStage.RANDOM_INIT -> {
+                Row first = labelled.select("height", "width").first();
+                yield FeaturesStage.randomInit(cfg, first.getInt(0), first.getInt(1));
+            }
+            default -> null;
+        };
         String out = featuresDir + "/" + name;
         FeaturesStage.write(spark, name, labelled, net, cfg, out, true);
         results.put(name, ProbeStage.run(spark, cfg, out));
@@ -199,31 +236,50 @@ public final class Pipeline {
         }
     }
 
-    private RunReport report(Map<String, Long> counts, RunSummary s, Map<String, EvalReport> results) {
+    private RunReport report(Map<String, Long> counts, RunSummary s, Map<String, EvalReport> results,
+                             Map<String, String> failures) {
         RunReport r = new RunReport();
         r.put("run_id", runDir.getFileName().toString());
+        r.put("status", "running");
         r.put("method", cfg.methodName);
         r.put("backbone", cfg.backbone);
         r.put("width", cfg.width);
         r.put("dataset.format", cfg.dataFormat);
-        r.put("dataset.input", cfg.dataInput.isEmpty() ? "synthetic" : cfg.dataInput);
+        r.put("dataset.input", cfg.dataInput.isEmpty() ? (cfg.dataTable.isEmpty() ? "synthetic" : cfg.dataTable)
+                : cfg.dataInput);
         r.put("dataset.train_images", counts.getOrDefault("train", 0L));
         r.put("dataset.test_split", cfg.testSplit);
         r.put("dataset.test_images", counts.getOrDefault(cfg.testSplit, 0L));
         r.put("dataset.unlabeled_images", counts.getOrDefault("unlabeled", 0L));
+        long pretrainImages = cfg.pretrainSplits.stream().mapToLong(sp -> counts.getOrDefault(sp, 0L)).sum();
+        r.put("pretrain.splits", cfg.pretrainSplits);
+        r.put("pretrain.images", pretrainImages);
         r.put("pretrain.trainer", cfg.trainer);
         r.put("pretrain.workers", cfg.workers);
         r.put("pretrain.batch_size", cfg.batchSize);
-        r.put("pretrain.epochs", s.epochsCompleted());
-        r.put("pretrain.epochs_planned", s.epochsPlanned());
-        r.put("pretrain.steps", s.steps());
-        r.put("pretrain.seconds", s.seconds());
-        r.put("pretrain.images_per_s", s.imagesPerS());
-        r.put("pretrain.final_loss", s.finalLoss());
-        r.put("pretrain.stopped_reason", s.stoppedReason());
+        r.put("pretrain.optimizer", cfg.optimizer);
+        r.put("pretrain.lr", cfg.lr);
+        if (s != null) {
+            r.put("pretrain.images_per_epoch", s.imagesPerEpoch());
+            r.put("pretrain.images_dropped_per_epoch", Math.max(0, pretrainImages - s.imagesPerEpoch()));
+            r.put("pretrain.epochs", s.epochsCompleted());
+            r.put("pretrain.epochs_planned", s.epochsPlanned());
+            r.put("pretrain.steps", s.steps());
+            r.put("pretrain.seconds", s.seconds());
+            r.put("pretrain.images_per_s", s.imagesPerS());
+            r.put("pretrain.final_loss", s.finalLoss());
+            r.put("pretrain.stopped_reason", s.stoppedReason());
+            r.put("pretrain.bound", s.bound());
+            r.put("pretrain.max_seconds", cfg.maxSeconds);
+            r.put("pretrain.schedule", s.schedule());
+            if (Double.isFinite(s.knnTop1())) {
+                r.put("pretrain.monitor_knn_top1", s.knnTop1());
+            }
+        }
         put(r, "probe", results.get(FeaturesStage.PRETRAINED));
         put(r, "baselines.random_init", results.get(FeaturesStage.RANDOM_INIT));
         put(r, "baselines.raw_pixels", results.get(FeaturesStage.RAW_PIXELS));
+        failures.forEach((name, why) -> r.put("failures." + name, why));
         return r;
     }
 

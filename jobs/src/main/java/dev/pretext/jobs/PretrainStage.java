@@ -20,6 +20,11 @@ import dev.pretext.train.RunSummary;
 import dev.pretext.train.TrainerSettings;
 import dev.pretext.train.TrainingRun;
 import dev.pretext.train.WarmupCosineSchedule;
+import dev.pretext.train.BudgetSchedule;
+import dev.pretext.eval.KnnMonitor;
+import dev.pretext.eval.PixelNormalization;
+import org.nd4j.linalg.schedule.ISchedule;
+import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -60,7 +65,26 @@ public final class PretrainStage {
     /** The graph the config describes, with the optimiser, schedule and weight decay in place. */
     public static ComputationGraph buildNet(PretextConfig cfg, PretextMethod method, int height, int width,
                                             long totalSteps, long warmupSteps) {
-        WarmupCosineSchedule schedule = new WarmupCosineSchedule(Math.max(1, totalSteps), warmupSteps, cfg.lr, 0.0);
+        return buildNet(cfg, method, height, width,
+                new WarmupCosineSchedule(Math.max(1, totalSteps), warmupSteps, cfg.lr, 0.0));
+    }
+
+    /**
+     * The learning-rate schedule of a run: over the epochs, or (with {@code train.max-seconds})
+     * fitted to the budget as the run goes ({@link BudgetSchedule}, first estimate = the epochs'
+     * total, warm-up the same share of the run as {@code warmup-epochs} of {@code epochs}).
+     */
+    public static ISchedule schedule(PretextConfig cfg, long totalSteps, long warmupSteps) {
+        long total = Math.max(1, totalSteps);
+        if (cfg.maxSeconds > 0) {
+            double share = Math.min(0.5, Math.min(warmupSteps, total) / (double) total);
+            return BudgetSchedule.start(share, cfg.lr, 0.0, total);
+        }
+        return new WarmupCosineSchedule(total, Math.min(warmupSteps, total), cfg.lr, 0.0);
+    }
+
+    public static ComputationGraph buildNet(PretextConfig cfg, PretextMethod method, int height, int width,
+                                            ISchedule schedule) {
         Optimizer opt = Optimizers.create(cfg.optimizer, cfg.lr, cfg.weightDecay, schedule);
         ModelSpec spec = new ModelSpec(cfg.backbone, cfg.width, height, width, cfg.projectionDim,
                 cfg.projectionHidden, cfg.temperature, opt.updater(), 0.0);
@@ -69,6 +93,24 @@ public final class PretrainStage {
         ComputationGraph net = new ComputationGraph(conf);
         net.init();
         return net;
+    }
+
+    /** The kNN monitor of the run, or null when {@code eval.monitor.*-images} is 0 or there are no labels. */
+    static KnnMonitor knnMonitor(SparkSession spark, PretextConfig cfg, String imagesDir, PretextMethod method) {
+        if (cfg.monitorTrainImages == 0 || cfg.monitorTestImages == 0) {
+            return null;
+        }
+        Map<String, Long> counts = ImagesTable.countBySplit(spark, imagesDir, List.of("train", cfg.testSplit));
+        if (counts.getOrDefault("train", 0L) == 0 || counts.getOrDefault(cfg.testSplit, 0L) == 0) {
+            System.err.println("pretrain: kNN monitor off: no labelled train and " + cfg.testSplit + " images");
+            return null;
+        }
+        long t0 = System.nanoTime();
+        KnnMonitor m = KnnMonitor.sample(ImagesTable.read(spark, imagesDir), cfg.testSplit, cfg.monitorTrainImages,
+                cfg.monitorTestImages, cfg.seed, PixelNormalization.of(cfg.mean, cfg.std), method.encoderLayer(),
+                Math.min(cfg.knnK, 20), cfg.knnTemperature);
+        System.err.printf("pretrain: %s (sampled in %.1f s)%n", m, (System.nanoTime() - t0) / 1e9);
+        return m;
     }
 
     /** Weight decay on the weights of every parameterised layer (never on biases). */
@@ -106,7 +148,12 @@ public final class PretrainStage {
         long warmup = Math.round(stepsPerEpoch * cfg.warmupEpochs);
         int h = augment.spec().outputHeightFor(first.height());
         int w = augment.spec().outputWidthFor(first.width());
-        ComputationGraph net = buildNet(cfg, method, h, w, total, Math.min(warmup, total));
+        ComputationGraph net = buildNet(cfg, method, h, w, schedule(cfg, total, warmup));
+        if (cfg.maxSeconds > 0 && cfg.trainer.equals("shared")) {
+            System.err.println("pretrain: note: under train.trainer = shared the workers keep the schedule they"
+                    + " started with, so the learning rate follows the epochs' schedule, not one fitted to the"
+                    + " budget (use paramavg for a budget-fitted schedule)");
+        }
         System.err.printf("pretrain: %s, %s width %s, %d params, %d images/epoch in %d minibatches of %d, "
                         + "trainer %s x%d, %d epochs%s%n",
                 method.name(), cfg.backbone, cfg.width, net.numParams(), source.imagesPerEpoch(), batchesPerEpoch,
@@ -121,6 +168,7 @@ public final class PretrainStage {
                     .epochs(cfg.epochs).maxSeconds(cfg.maxSeconds > 0 ? cfg.maxSeconds : Double.MAX_VALUE)
                     .runDir(runDir).monitorBatch(monitor).embeddingLayer(method.encoderLayer())
                     .chunksPerEpoch(cfg.chunksPerEpoch).resume(resume).seed(cfg.seed)
+                    .epochBoundedSteps(total).encoderMonitor(knnMonitor(spark, cfg, imagesDir, method))
                     .progress(System.err)
                     .build().run();
         } catch (Exception e) {

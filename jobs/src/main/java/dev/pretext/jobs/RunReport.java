@@ -73,16 +73,44 @@ public final class RunReport {
     public String markdown() {
         StringBuilder sb = new StringBuilder();
         sb.append("# Pretext run ").append(get("run_id")).append("\n\n");
-        sb.append(String.format(Locale.ROOT, "%s on %s (%s images train, %s test); backbone %s width %s; trainer %s.%n%n",
+        if (!"complete".equals(get("status"))) {
+            sb.append("**Status: ").append(get("status")).append(".**");
+            if (get("failures") instanceof Map<?, ?> f && !f.isEmpty()) {
+                sb.append(" Failed:\n\n");
+                f.forEach((k, v) -> sb.append("- ").append(k).append(": ").append(v).append('\n'));
+            }
+            sb.append("\n\n");
+        }
+        sb.append(String.format(Locale.ROOT, "%s on %s (%s images train, %s test, %s unlabeled); backbone %s width %s; trainer %s.%n%n",
                 get("method"), get("dataset.format"), get("dataset.train_images"), get("dataset.test_images"),
-                get("backbone"), get("width"), get("pretrain.trainer")));
-        sb.append(String.format(Locale.ROOT, "Pre-training: %s epochs in %.0f s, %.1f source images/s, final loss %.4f%s.%n%n",
-                get("pretrain.epochs"), num("pretrain.seconds"), num("pretrain.images_per_s"), num("pretrain.final_loss"),
-                get("pretrain.stopped_reason") == null ? "" : " (stopped: " + get("pretrain.stopped_reason") + ")"));
+                get("dataset.unlabeled_images"), get("backbone"), get("width"), get("pretrain.trainer")));
+        if (get("pretrain.epochs") != null) {
+            sb.append(String.format(Locale.ROOT, "Pre-training on the %s split(s): %s images, %s per epoch in whole"
+                            + " minibatches of %s (%s dropped as incomplete batches); %s epochs in %.0f s, %.1f source"
+                            + " images/s, final loss %.4f (stopped: %s; bounded by %s).%n%n",
+                    get("pretrain.splits"), get("pretrain.images"), get("pretrain.images_per_epoch"),
+                    get("pretrain.batch_size"), get("pretrain.images_dropped_per_epoch"), get("pretrain.epochs"),
+                    num("pretrain.seconds"), num("pretrain.images_per_s"), num("pretrain.final_loss"),
+                    get("pretrain.stopped_reason"), get("pretrain.bound")));
+            sb.append(String.format(Locale.ROOT, "Optimiser %s, peak learning rate %s; schedule followed: `%s`.%s%n%n",
+                    get("pretrain.optimizer"), get("pretrain.lr"), get("pretrain.schedule"),
+                    get("pretrain.monitor_knn_top1") == null ? ""
+                            : String.format(Locale.ROOT, " Last kNN monitor top-1: %.1f%%.",
+                            100 * num("pretrain.monitor_knn_top1"))));
+        }
         sb.append(summaryTable()).append('\n');
+        Object pre = get("probe.linear_top1"), rnd = get("baselines.random_init.linear_top1");
+        if (pre instanceof Number p && rnd instanceof Number r && p.doubleValue() < r.doubleValue()) {
+            sb.append(String.format(Locale.ROOT, "**Warning: the pre-trained encoder scores below the same architecture"
+                    + " at random initialisation (%.1f%% vs %.1f%% linear top-1): pre-training has not helped yet;"
+                    + " train longer, or check the learning rate and the kNN monitor curve in metrics.jsonl.**%n%n",
+                    100 * p.doubleValue(), 100 * r.doubleValue()));
+        }
         sb.append("Linear probe: multinomial logistic regression on standardised features, regularisation chosen on a ")
                 .append("validation split of the training features; kNN: cosine, temperature-weighted votes.\n\n");
-        sb.append("Files: `config.conf` (resolved config), `metrics.jsonl`, `checkpoints/`, `report.json`.\n");
+        sb.append("Files: `config.conf` (resolved config), `metrics.jsonl` (per chunk), `summary.json` (how")
+                .append(" pre-training ended), `checkpoints/` (`latest` names the newest), `features/` (one table per")
+                .append(" representation), `report.json`, `report.md`; `images/` when the run ingested its data.\n");
         return sb.toString();
     }
 

@@ -102,6 +102,8 @@ public final class PretextConfig implements Serializable {
 
     public final int knnK;
     public final double knnTemperature;
+    public final int monitorTrainImages;
+    public final int monitorTestImages;
     public final double valFraction;
     public final String testSplit;
     public final int synthImageSize;
@@ -211,6 +213,8 @@ public final class PretextConfig implements Serializable {
 
         knnK = intIn(c, "eval.knn-k", 1, 100_000);
         knnTemperature = dblIn(c, "eval.knn-temperature", 1e-4, 100);
+        monitorTrainImages = intIn(c, "eval.monitor.train-images", 0, 1_000_000);
+        monitorTestImages = intIn(c, "eval.monitor.test-images", 0, 1_000_000);
         valFraction = dblIn(c, "eval.val-fraction", 0.01, 0.9);
         testSplit = oneOf(c, "eval.test-split", List.of("test", "val"));
         synthImageSize = intIn(c, "data.synth.image-size", 8, 4096);

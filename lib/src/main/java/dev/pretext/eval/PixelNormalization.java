@@ -40,6 +40,15 @@ public final class PixelNormalization implements Serializable {
         }
     }
 
+    /** From the config's float lists ({@code data.mean}, {@code data.std}). */
+    public static PixelNormalization of(float[] mean, float[] std) {
+        double[] m = new double[mean.length];
+        double[] s = new double[std.length];
+        for (int i = 0; i < m.length; i++) m[i] = mean[i];
+        for (int i = 0; i < s.length; i++) s[i] = std[i];
+        return new PixelNormalization(m, s);
+    }
+
     /** x/255 with no centring: mean 0, std 1 for each of {@code channels}. */
     public static PixelNormalization unit(int channels) {
         double[] m = new double[channels];

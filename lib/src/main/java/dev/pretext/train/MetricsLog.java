@@ -27,6 +27,50 @@ public final class MetricsLog {
         return file;
     }
 
+    /**
+     * Keeps only the rows up to a checkpoint: those of epochs before {@code epochsDone} and, of
+     * epoch {@code epochsDone + 1}, the first {@code chunksDone} chunks. A resumed run thus never
+     * shows the chunks of an interrupted attempt beside its own. Rewritten atomically (temporary
+     * file + rename); returns the rows dropped.
+     */
+    public int truncateAfter(int epochsDone, int chunksDone) {
+        if (!Files.exists(file)) {
+            return 0;
+        }
+        try {
+            java.util.List<String> keep = new java.util.ArrayList<>();
+            int dropped = 0;
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                com.fasterxml.jackson.databind.JsonNode n;
+                try {
+                    n = JSON.readTree(line);
+                } catch (IOException bad) {
+                    dropped++;   // a line cut short by a crash
+                    continue;
+                }
+                int epoch = n.path("epoch").asInt(Integer.MAX_VALUE);
+                int chunk = n.path("chunk").asInt(Integer.MAX_VALUE);
+                if (epoch <= epochsDone || (epoch == epochsDone + 1 && chunk <= chunksDone)) {
+                    keep.add(line);
+                } else {
+                    dropped++;
+                }
+            }
+            if (dropped > 0) {
+                Path tmp = file.resolveSibling(FILE + ".tmp");
+                Files.write(tmp, keep, StandardCharsets.UTF_8);
+                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+            return dropped;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot rewrite " + file, e);
+        }
+    }
+
     public void append(Map<String, Object> record) {
         Map<String, Object> clean = new LinkedHashMap<>();
         record.forEach((k, v) -> clean.put(k, v instanceof Double d && !Double.isFinite(d) ? null : v));

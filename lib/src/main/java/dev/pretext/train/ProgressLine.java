@@ -12,16 +12,29 @@ final class ProgressLine {
         this.out = out;
     }
 
+    boolean enabled() {
+        return out != null;
+    }
+
+    void note(String line) {
+        if (out != null) {
+            out.println("[train] " + line);
+            out.flush();
+        }
+    }
+
+    /** {@code monitorName} null: no monitor column. */
     void chunk(int epoch, int epochs, int chunk, int chunks, double fraction, double loss, double lr,
-               double imagesPerS, double etaSeconds) {
+               double imagesPerS, double etaSeconds, String monitorName, double monitorValue) {
         if (out == null) {
             return;
         }
         int filled = (int) Math.round(Math.max(0, Math.min(1, fraction)) * WIDTH);
         String bar = "#".repeat(filled) + " ".repeat(WIDTH - filled);
+        String mon = monitorName == null ? "" : String.format(Locale.ROOT, " %s %.3f", monitorName, monitorValue);
         out.println(String.format(Locale.ROOT,
-                "[train] epoch %d/%d chunk %d/%d |%s| %5.1f%% loss %.4f lr %.3g %.0f img/s ETA %s",
-                epoch, epochs, chunk, chunks, bar, 100 * fraction, loss, lr, imagesPerS, hms(etaSeconds)));
+                "[train] epoch %d/%d chunk %d/%d |%s| %5.1f%% loss %.4f lr %.3g %.0f img/s%s ETA %s",
+                epoch, epochs, chunk, chunks, bar, 100 * fraction, loss, lr, imagesPerS, mon, hms(etaSeconds)));
         out.flush();
     }
 

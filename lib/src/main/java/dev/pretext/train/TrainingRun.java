@@ -60,6 +60,9 @@ public final class TrainingRun {
     private final TrainingHook hook;
     private final ProgressLine progress;
     private final MetricsLog metrics;
+    private final EncoderMonitor encoderMonitor;
+    private final long epochBoundedSteps;
+    private double lastKnn = Double.NaN;
 
     private TrainingRun(Builder b) {
         this.net = require(b.net, "net");
@@ -98,6 +101,8 @@ public final class TrainingRun {
         this.hook = b.hook == null ? TrainingHook.NONE : b.hook;
         this.progress = new ProgressLine(b.progress);
         this.metrics = new MetricsLog(runDir);
+        this.encoderMonitor = b.encoderMonitor;
+        this.epochBoundedSteps = b.epochBoundedSteps;
     }
 
     public static Builder builder() {
@@ -130,7 +135,22 @@ public final class TrainingRun {
             resumedChunks = s.chunksCompleted() > 0 ? s.chunksPerEpoch() : -1;
             elapsedBefore = s.elapsedSeconds();
             lastCheckpoint = latest.get().dir().getFileName().toString();
+            int dropped = metrics.truncateAfter(startEpoch, startChunk);
+            if (progress.enabled()) {
+                progress.note(String.format(java.util.Locale.ROOT,
+                        "resuming from checkpoint %s: %d epoch(s) and %d chunk(s) done, step %d, %.0f s trained%s",
+                        lastCheckpoint, startEpoch, startChunk, s.iterationCount(), elapsedBefore,
+                        dropped > 0 ? "; dropped " + dropped + " metrics row(s) of the interrupted attempt" : ""));
+            }
+        } else {
+            metrics.truncateAfter(0, 0);
         }
+        Optional<BudgetSchedule> budget = timeBounded()
+                ? Schedules.of(net).filter(BudgetSchedule.class::isInstance).map(BudgetSchedule.class::cast)
+                : Optional.empty();
+        long chunkStart = System.nanoTime();
+        int chunkStartStep = net.getConfiguration().getIterationCount();
+        double knn = Double.NaN;
 
         long imagesThisRun = 0;
         double fitSeconds = 0;
@@ -162,6 +182,9 @@ public final class TrainingRun {
                 chunksCompleted = c + 1;
 
                 loss = net.score(monitor, false);
+                if (encoderMonitor != null) {
+                    knn = encoderMonitor.evaluate(net);
+                }
                 double[][] z = embedding();
                 double std = EmbeddingDiagnostics.embeddingStd(z);
                 double erank = Double.isFinite(loss) ? EmbeddingDiagnostics.effectiveRank(z) : Double.NaN;
@@ -181,6 +204,9 @@ public final class TrainingRun {
                 m.put("images_per_s", ips);
                 m.put("embedding_std", std);
                 m.put("effective_rank", erank);
+                if (encoderMonitor != null) {
+                    m.put(encoderMonitor.metric(), knn);
+                }
                 m.put("elapsed_s", elapsedBefore + sessionS);
                 m.put("minibatches", minibatches);
                 m.put("trainer", trainer.name());
@@ -189,7 +215,25 @@ public final class TrainingRun {
                 double done = e + (double) (c + 1) / chunks;
                 double perEpoch = sessionS / (done - (startEpoch + (double) startChunk / Math.max(1, chunks)));
                 double eta = Math.min((epochs - done) * perEpoch, Math.max(0, maxSeconds - sessionS));
-                progress.chunk(e + 1, epochs, c + 1, chunks, done / epochs, loss, lr, ips, eta);
+                BudgetPlan plan = null;
+                if (budget.isPresent()) {
+                    // Fit the schedule to the budget from what the last chunk measured (its wall clock
+                    // includes the monitor and checkpoint work around the fit).
+                    long now = System.nanoTime();
+                    double chunkS = (now - chunkStart) / 1e9;
+                    int chunkSteps = step - chunkStartStep;
+                    if (chunkS > 0 && chunkSteps > 0) {
+                        plan = BudgetPlan.of(maxSeconds, sessionS, step, chunkS, chunkSteps, epochBoundedSteps);
+                        BudgetSchedule next = budget.get().refit(step, plan.totalSteps());
+                        Schedules.set(net, next);
+                        budget = Optional.of(next);
+                        eta = Math.min(eta, plan.chunksLeft() * chunkS);
+                    }
+                    chunkStart = now;
+                    chunkStartStep = step;
+                }
+                progress.chunk(e + 1, epochs, c + 1, chunks, done / epochs, loss, lr, ips, eta,
+                        encoderMonitor == null ? null : encoderMonitor.metric(), knn);
                 hook.afterChunk(net, e, c);
 
                 if (!Double.isFinite(loss)) {
@@ -209,7 +253,8 @@ public final class TrainingRun {
                 }
 
                 boolean epochDone = c + 1 == chunks;
-                boolean outOfTime = sessionS > maxSeconds && !(epochDone && e + 1 == epochs);
+                boolean outOfTime = (sessionS > maxSeconds || (plan != null && plan.chunksLeft() == 0))
+                        && !(epochDone && e + 1 == epochs);
                 if (epochDone) {
                     epochsCompleted = e + 1;
                     chunksCompleted = 0;
@@ -222,14 +267,23 @@ public final class TrainingRun {
                     lastCheckpoint = Checkpoints.write(runDir, net, state, keepCheckpoints).getFileName().toString();
                 }
                 if (outOfTime) {
-                    return finish(RunSummary.TIME_BUDGET, "stopped after " + ProgressLine.hms(sessionS)
-                                    + ", past the budget of " + maxSeconds + " s", epochsCompleted, chunksCompleted,
-                            t0, elapsedBefore, imagesThisRun, fitSeconds, loss, lastCheckpoint);
+                    String why = sessionS > maxSeconds ? ", past the budget of " + maxSeconds + " s"
+                            : ", with too little of the budget of " + maxSeconds + " s left for another chunk";
+                    lastKnn = knn;
+                    return finish(RunSummary.TIME_BUDGET, "stopped after " + ProgressLine.hms(sessionS) + why,
+                            epochsCompleted, chunksCompleted, t0, elapsedBefore, imagesThisRun, fitSeconds, loss,
+                            lastCheckpoint);
                 }
             }
         }
+        lastKnn = knn;
         return finish(RunSummary.COMPLETED, chunksThisRun == 0 ? "nothing left to train" : "all epochs done",
                 epochsCompleted, chunksCompleted, t0, elapsedBefore, imagesThisRun, fitSeconds, loss, lastCheckpoint);
+    }
+
+    /** A finite {@code maxSeconds}: the budget, not the epochs, is expected to end the run. */
+    private boolean timeBounded() {
+        return maxSeconds < Double.MAX_VALUE / 2;
     }
 
     private double[][] embedding() {
@@ -284,7 +338,9 @@ public final class TrainingRun {
         double seconds = (System.nanoTime() - t0) / 1e9;
         return new RunSummary(epochsDone, epochs, chunksDone, net.getConfiguration().getIterationCount(), seconds,
                 elapsedBefore + seconds, fitS > 0 ? images / fitS : Double.NaN, loss, reason, message, ckpt,
-                trainer.name());
+                trainer.name(), timeBounded() ? "time" : "epochs",
+                Schedules.of(net).map(Object::toString).orElse("constant"), lastKnn,
+                source.imagesPerEpoch());
     }
 
     private void writeSummary(RunSummary s) {
@@ -343,6 +399,8 @@ public final class TrainingRun {
         private int keepCheckpoints = 3;
         private TrainingHook hook;
         private PrintStream progress = System.err;
+        private EncoderMonitor encoderMonitor;
+        private long epochBoundedSteps = Long.MAX_VALUE;
 
         public Builder net(ComputationGraph v) { net = v; return this; }
         public Builder source(BatchSource v) { source = v; return this; }
@@ -365,6 +423,13 @@ public final class TrainingRun {
         public Builder hook(TrainingHook v) { hook = v; return this; }
         /** Where progress lines go; null for none. */
         public Builder progress(PrintStream v) { progress = v; return this; }
+        /** Evaluated after every chunk on the driver (e.g. a kNN monitor); null for none. */
+        public Builder encoderMonitor(EncoderMonitor v) { encoderMonitor = v; return this; }
+        /**
+         * The step count the epochs allow: a budget-fitted schedule ({@link BudgetSchedule}) never
+         * plans beyond it.
+         */
+        public Builder epochBoundedSteps(long v) { epochBoundedSteps = v; return this; }
 
         public TrainingRun build() {
             return new TrainingRun(this);

@@ -224,6 +224,66 @@ class TrainingRunTest extends SparkTestBase {
     }
 
     @Test
+    void aReplacedScheduleIsWhatTheWorkersTrainWith() {
+        ComputationGraph net = TinyProblem.net(new Adam(0.02), 3);
+        org.nd4j.linalg.api.ndarray.INDArray before = net.params().dup();
+        assertEquals(2, Schedules.set(net, new org.nd4j.linalg.schedule.FixedSchedule(0.0)));
+        try (DistributedTrainer t = DistributedTrainers.create("paramavg",
+                TrainerSettings.of(2, BATCH).withAveragingFrequency(2), jsc)) {
+            t.fitEpochChunk(net, new Source(List.of()).epoch(0));
+        } catch (Exception e) {
+            throw new RuntimeException(e);
+        }
+        assertEquals(before, net.params(), "a zero learning rate set on the driver reached the workers");
+        assertEquals(0.0, TrainingRun.learningRate(net, 3, 0), 0.0);
+    }
+
+    @Test
+    void aTimeBoundedRunFitsItsScheduleToTheBudgetAndLogsTheMonitor() throws IOException {
+        Path dir = tmp.resolve("fit");
+        double peak = 0.02;
+        BudgetSchedule initial = BudgetSchedule.start(0.1, peak, 0.0, 100_000);
+        ComputationGraph net = TinyProblem.net(new Adam(initial), 3);
+        int[] calls = {0};
+        EncoderMonitor monitor = new EncoderMonitor() {
+            public String metric() { return "knn_top1"; }
+            public double evaluate(ComputationGraph n) { return ++calls[0] / 100.0; }
+        };
+        RunSummary s = run(net, dir, 100_000).maxSeconds(8).epochBoundedSteps(400_000)
+                .encoderMonitor(monitor).build().run();
+        assertEquals(RunSummary.TIME_BUDGET, s.stoppedReason());
+        assertEquals("time", s.bound());
+        BudgetSchedule last = (BudgetSchedule) Schedules.of(net).orElseThrow();
+        assertTrue(last.getAnchorStep() > 0, last.toString());
+        assertTrue(last.getTotalSteps() < 100_000, "refitted to the budget: " + last);
+        assertTrue(s.schedule().contains("BudgetSchedule"), s.schedule());
+        List<JsonNode> m = metrics(dir);
+        assertEquals(calls[0], m.size());
+        assertEquals(calls[0] / 100.0, s.knnTop1(), 1e-12);
+        assertEquals(m.size() / 100.0, m.get(m.size() - 1).get("knn_top1").asDouble(), 1e-12);
+        double maxLr = m.stream().mapToDouble(r -> r.get("lr").asDouble()).max().orElseThrow();
+        double lastLr = m.get(m.size() - 1).get("lr").asDouble();
+        assertTrue(maxLr > 0.5 * peak, "warm-up reached near the peak: " + maxLr);
+        assertTrue(lastLr < 0.3 * peak, "decayed by the end of the budget: " + lastLr);
+        assertTrue(s.seconds() < 8 + 5, "ran " + s.seconds() + " s of an 8 s budget");
+    }
+
+    @Test
+    void aResumeDropsTheMetricsOfTheAttemptAfterItsCheckpoint() throws IOException {
+        Path dir = tmp.resolve("trunc");
+        run(TinyProblem.net(new Adam(0.02), 3), dir, 1).build().run();
+        // rows of an attempt that crashed after its checkpoint (epoch 2, no checkpoint written)
+        new MetricsLog(dir).append(Map.of("epoch", 2, "chunk", 1, "chunks", 2));
+        assertEquals(3, metrics(dir).size());
+        run(TinyProblem.net(new Adam(0.02), 3), dir, 2).resume(true).build().run();
+        List<JsonNode> m = metrics(dir);
+        assertEquals(4, m.size());
+        assertEquals(List.of("1/1", "1/2", "2/1", "2/2"), m.stream()
+                .map(r -> r.get("epoch").asInt() + "/" + r.get("chunk").asInt()).toList());
+        assertTrue(m.get(2).has("loss"), "the re-run row, not the crashed one: " + m.get(2));
+    }
+
+    @Test
     void learningRateComesFromTheSchedule() {
         WarmupCosineSchedule sch = new WarmupCosineSchedule(100, 10, 0.1, 0.0);
         ComputationGraph net = TinyProblem.net(new Adam(sch), 1);
