@@ -39,26 +39,36 @@ public final class SimClrBatchSource implements BatchSource {
      */
     public SimClrBatchSource(JavaRDD<ImageRecord> images, int batchSize, SimClrAugment augment, float[] mean,
                              float[] std, long seed, PretextMethod method) {
-        this.images = images.cache();
         this.batchSize = batchSize;
         this.augment = augment;
         this.mean = mean.clone();
         this.std = std.clone();
         this.seed = seed;
         this.methodName = method.name();  // methods are rebuilt by name on the executors
-        List<Long> perPartition = this.images.mapPartitions(it -> {
-            long n = 0;
-            while (it.hasNext()) {
-                it.next();
-                n++;
-            }
-            return List.of(n).iterator();
-        }).collect();
+        JavaRDD<ImageRecord> cached = images.cache();
+        List<Long> perPartition = countPerPartition(cached);
+        long total = perPartition.stream().mapToLong(Long::longValue).sum();
+        if (total < batchSize) {
+            throw new UserError("pre-training needs at least train.batch-size = " + batchSize
+                    + " images; the pre-training splits hold " + total + " (lower train.batch-size)");
+        }
+        // A partition smaller than a minibatch yields no batch, and a chunk made only of such
+        // partitions would be an empty fit (DL4J's parameter averaging fails on it). Such data is
+        // spread evenly over fewer partitions, each holding at least one whole minibatch.
+        JavaRDD<ImageRecord> balanced = cached;
+        if (perPartition.stream().anyMatch(n -> n < batchSize)) {
+            int before = perPartition.size();
+            int parts = (int) Math.max(1, Math.min(before, total / batchSize));
+            balanced = cached.repartition(parts).cache();
+            perPartition = countPerPartition(balanced);
+            cached.unpersist(false);
+            System.err.printf("pretrain: %d images were in %d partitions, some smaller than a minibatch of %d;"
+                    + " spread over %d partitions%n", total, before, batchSize, parts);
+        }
+        this.images = balanced;
         long usable = 0;
-        long total = 0;
         for (long n : perPartition) {
             usable += (n / batchSize) * batchSize;
-            total += n;
         }
         if (usable == 0) {
             throw new UserError("pre-training needs at least train.batch-size = " + batchSize
@@ -66,6 +76,17 @@ public final class SimClrBatchSource implements BatchSource {
                     + perPartition.size() + " partitions (lower train.batch-size or use fewer data.shards)");
         }
         this.imagesPerEpoch = usable;
+    }
+
+    private static List<Long> countPerPartition(JavaRDD<ImageRecord> rdd) {
+        return rdd.mapPartitions(it -> {
+            long n = 0;
+            while (it.hasNext()) {
+                it.next();
+                n++;
+            }
+            return List.of(n).iterator();
+        }).collect();
     }
 
     @Override

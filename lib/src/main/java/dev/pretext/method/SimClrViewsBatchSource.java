@@ -50,12 +50,14 @@ public final class SimClrViewsBatchSource implements BatchSource {
         this.mean = mean.clone();
         this.std = std.clone();
         this.methodName = method.name();  // methods are rebuilt by name on the executors
-        this.partitions = Math.max(1, views.rdd().getNumPartitions());
-        long perPartition = ids / partitions;
-        if (perPartition < batchSize) {
-            throw new UserError("views table " + viewsDir + " holds " + ids + " images: too few for minibatches of "
-                    + batchSize + " in " + partitions + " partitions (lower train.batch-size)");
+        if (ids < batchSize) {
+            throw new UserError("views table " + viewsDir + " holds " + ids + " images: too few for a minibatch of "
+                    + batchSize + " (lower train.batch-size)");
         }
+        // Images are hashed into partitions; with twice a minibatch per partition on average, none
+        // is left without a whole minibatch (an empty chunk would fail DL4J's parameter averaging).
+        this.partitions = (int) Math.max(1, Math.min(views.rdd().getNumPartitions(), ids / (2L * batchSize)));
+        long perPartition = ids / partitions;
         this.imagesPerEpoch = (perPartition / batchSize) * batchSize * partitions;
     }
 

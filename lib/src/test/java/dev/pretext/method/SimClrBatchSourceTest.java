@@ -1,0 +1,59 @@
+package dev.pretext.method;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.pretext.augment.AugmentSpec;
+import dev.pretext.augment.SimClrAugment;
+import dev.pretext.data.ImageRecord;
+import dev.pretext.spark.SparkTestBase;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.dataset.DataSet;
+
+class SimClrBatchSourceTest extends SparkTestBase {
+    static final float[] MEAN = {0.5f, 0.5f, 0.5f};
+    static final float[] STD = {0.25f, 0.25f, 0.25f};
+
+    private static List<ImageRecord> images(int n) {
+        List<ImageRecord> out = new ArrayList<>();
+        java.util.Random r = new java.util.Random(3);
+        for (int i = 0; i < n; i++) {
+            byte[] px = new byte[8 * 8 * 3];
+            r.nextBytes(px);
+            out.add(new ImageRecord("t/" + i, "train", -1, -1, 8, 8, 3, ImageRecord.RAW, px, "synthetic#" + i));
+        }
+        return out;
+    }
+
+    /** STL-10's case: 1,500 images in 8 shards, batch 128 -> 8 partitions of ~190, 1 batch each, before. */
+    @Test
+    void partitionsSmallerThanAMinibatchAreSpreadSoNoPartitionIsEmpty() {
+        // 6 partitions of 20 images with batch 32: every partition would yield no batch at all
+        JavaRDD<ImageRecord> rdd = jsc.parallelize(images(120), 6);
+        SimClrBatchSource src = new SimClrBatchSource(rdd, 32, new SimClrAugment(AugmentSpec.simclr(8)), MEAN, STD,
+                1, Methods.get("simclr"));
+        JavaRDD<DataSet> epoch = src.epoch(0);
+        assertEquals(3, epoch.getNumPartitions());
+        List<Integer> perPartition = epoch.mapPartitions(it -> {
+            int n = 0;
+            while (it.hasNext()) {
+                it.next();
+                n++;
+            }
+            return List.of(n).iterator();
+        }).collect();
+        assertTrue(perPartition.stream().allMatch(n -> n >= 1), "a partition without a minibatch: " + perPartition);
+        assertEquals(96, src.imagesPerEpoch());
+    }
+
+    @Test
+    void wellFilledPartitionsAreKept() {
+        JavaRDD<ImageRecord> rdd = jsc.parallelize(images(128), 2);
+        SimClrBatchSource src = new SimClrBatchSource(rdd, 32, new SimClrAugment(AugmentSpec.simclr(8)), MEAN, STD,
+                1, Methods.get("simclr"));
+        assertEquals(2, src.epoch(0).getNumPartitions());
+        assertEquals(128, src.imagesPerEpoch());
+    }
+}
