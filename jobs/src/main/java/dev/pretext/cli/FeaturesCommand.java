@@ -31,14 +31,14 @@ final class FeaturesCommand implements Command {
     @Override
     public String help() {
         return """
-                usage: bin/pretext features --run DIR --images TABLE --out OUT [--baselines] [--overwrite]
+                usage: bin/pretext features --run DIR --images TABLE --out DIR [--baselines] [--overwrite]
                                             [--conf FILE]... [--set key=value]...
 
-                Loads the latest complete checkpoint of the run DIR (and its config.conf), computes the
-                encoder's features of the train and test splits of TABLE on the executors, and writes
-                the features table (id, split, label, layer, vector) to OUT/pretrained. With
-                --baselines also OUT/random_init (same architecture, fresh initialisation) and
-                OUT/raw_pixels. data.format is TABLE's (its manifest); --set data.format may not
+                Loads the latest complete checkpoint of the --run directory (and its config.conf),
+                computes the encoder's features of the train and test splits of TABLE on the
+                executors, and writes the features table (id, split, label, layer, vector) to
+                OUT/pretrained, where OUT is the --out directory. With --baselines also
+                OUT/random_init (same architecture, fresh initialisation) and OUT/raw_pixels. data.format is TABLE's (its manifest); --set data.format may not
                 contradict it.
                 """;
     }
