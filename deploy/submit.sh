@@ -1,24 +1,37 @@
 #!/usr/bin/env bash
 # Submit a Pretext command to a cluster with the cluster's own spark-submit (Spark 3.5.x, Scala 2.12).
-#   deploy/submit.sh --master yarn --deploy-mode cluster -- pipeline --conf cifar10-simclr.conf --set data.input=hdfs:///data/cifar-10-batches-bin
-#   deploy/submit.sh --master k8s://https://HOST:443 --deploy-mode cluster \
+#   deploy/submit.sh --master yarn --deploy-mode client -- pipeline --conf conf/cifar10-simclr.conf --set data.input=hdfs:///data/cifar-10-batches-bin
+#   deploy/submit.sh --master k8s://https://HOST:443 --deploy-mode client \
 #       --conf spark.kubernetes.container.image=IMAGE -- pipeline --conf ...
 # Everything before "--" goes to spark-submit; everything after it to Pretext.
+# pipeline, pretrain and features need client mode: the run directory (run.dir: checkpoints, metrics,
+# reports) is written on the driver's local disk (or mount a volume for it in cluster mode). The table
+# commands (ingest, augment, patches, describe) with hdfs:// paths also run in cluster mode.
+# The spark-submit used is $SPARK_SUBMIT, else spark-submit on PATH.
 # The Java 17 flags DL4J + Spark need are passed to driver and executors; Aeron (train.trainer = shared)
 # needs the unblock timeout on both and room in /dev/shm on executors.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-jar=$(ls "$root"/jobs/target/pretext-jobs-*-shaded.jar 2>/dev/null | head -1)
+jar=""
+for j in "$root"/jobs/target/pretext-jobs-*-shaded.jar; do
+  if [ -f "$j" ]; then jar="$j"; break; fi
+done
 if [ -z "$jar" ]; then
-  echo "deploy/submit.sh: no shaded jar; build it with: mvn -B -DskipTests package" >&2
+  echo "deploy/submit.sh: no shaded jar in $root/jobs/target; build it with: mvn -B -DskipTests package" >&2
+  exit 2
+fi
+submit="${SPARK_SUBMIT:-spark-submit}"
+if ! command -v "$submit" >/dev/null 2>&1; then
+  echo "deploy/submit.sh: '$submit' not found; put the cluster's Spark 3.5 bin/ on PATH, or set" >&2
+  echo "  SPARK_SUBMIT=/path/to/spark/bin/spark-submit deploy/submit.sh ..." >&2
   exit 2
 fi
 submit_args=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do submit_args+=("$1"); shift; done
 [ "${1:-}" = "--" ] && shift
 flags="-Dorg.eclipse.deeplearning4j.helpers.disable=false -Daeron.publication.unblock.timeout=60000000000 -Djdk.reflect.useDirectMethodHandle=false"
-exec "${SPARK_SUBMIT:-spark-submit}" \
+exec "$submit" \
   --class dev.pretext.cli.Main \
   --conf "spark.driver.extraJavaOptions=$flags" \
   --conf "spark.executor.extraJavaOptions=$flags" \
-  "${submit_args[@]}" "$jar" "$@"
+  ${submit_args[@]+"${submit_args[@]}"} "$jar" "$@"

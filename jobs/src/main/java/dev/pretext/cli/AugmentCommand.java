@@ -40,7 +40,8 @@ final class AugmentCommand implements Command {
         Args a = Args.parse(name(), argv, Set.of("images", "out", "epochs", "master"), Set.of("overwrite"));
         String images = a.require("images");
         String out = a.require("out");
-        PretextConfig cfg = ConfigArgs.load(a, Map.of("master", "spark.master"));
+        CliTables.checkOutput(out, a.flag("overwrite"));
+        PretextConfig cfg = ConfigArgs.loadForTable(a, Map.of("master", "spark.master"), images);
         int epochs = a.intValue("epochs", cfg.epochs);
         SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-augment");
         try {

@@ -19,6 +19,33 @@ final class ConfigArgs {
         return ConfigLoader.load(files, overrides(a, optionKeys));
     }
 
+    /**
+     * The config of a stage that reads the images table {@code table}: data.format comes from the
+     * table's manifest (as if --set data.format=FORMAT), so its dataset layer (pre-training splits,
+     * normalisation) applies; a --conf file or --set naming another format is refused.
+     */
+    static PretextConfig loadForTable(Args a, Map<String, String> optionKeys, String table) {
+        return loadForTable(List.of(), a, optionKeys, table);
+    }
+
+    /** As {@link #loadForTable(Args, Map, String)} over {@code baseFiles} (not checked: a run's saved config). */
+    static PretextConfig loadForTable(List<File> baseFiles, Args a, Map<String, String> optionKeys, String table) {
+        List<File> files = a.confs().stream().map(File::new).toList();
+        String format = CliTables.format(table);
+        if (format == null) {
+            List<File> all = new ArrayList<>(baseFiles);
+            all.addAll(files);
+            return ConfigLoader.load(all, overrides(a, optionKeys));
+        }
+        return ConfigLoader.loadForTable(table, format, baseFiles, files, overrides(a, optionKeys));
+    }
+
+    /** {@code pipeline}: as {@link #load}, and with data.table set, the format of that table as for a stage. */
+    static PretextConfig loadPipeline(Args a, Map<String, String> optionKeys) {
+        PretextConfig cfg = load(a, optionKeys);
+        return cfg.dataTable.isEmpty() ? cfg : loadForTable(a, optionKeys, cfg.dataTable);
+    }
+
     static PretextConfig loadEmbedded(String name, Args a, Map<String, String> optionKeys) {
         return ConfigLoader.loadEmbedded(name, overrides(a, optionKeys));
     }

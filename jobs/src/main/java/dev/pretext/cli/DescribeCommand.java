@@ -84,6 +84,7 @@ final class DescribeCommand implements Command {
                 Set.of("overwrite"));
         String images = a.require("images");
         String out = a.require("out");
+        CliTables.checkOutput(out, a.flag("overwrite"));
         PretextConfig cfg = ConfigArgs.load(a, Map.of("master", "spark.master", "descriptors", "describe.descriptors",
                 "batch-size", "describe.batch-size"));
         List<Descriptor> descriptors = descriptors(cfg.describeDescriptors, cfg.describeParams);

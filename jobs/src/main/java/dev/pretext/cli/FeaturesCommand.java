@@ -1,6 +1,5 @@
 package dev.pretext.cli;
 
-import dev.pretext.config.ConfigLoader;
 import dev.pretext.config.PretextConfig;
 import dev.pretext.jobs.FeaturesStage;
 import dev.pretext.nn.CpuAcceleration;
@@ -14,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** {@code features}: frozen encoder features of the labelled splits. */
@@ -31,14 +31,15 @@ final class FeaturesCommand implements Command {
     @Override
     public String help() {
         return """
-                usage: bin/pretext features --run DIR --images TABLE --out TABLE [--baselines] [--overwrite]
-                                            [--set key=value]...
+                usage: bin/pretext features --run DIR --images TABLE --out DIR [--baselines] [--overwrite]
+                                            [--conf FILE]... [--set key=value]...
 
-                Loads the latest complete checkpoint of the run DIR (and its config.conf), computes the
-                encoder's features of the train and test splits of TABLE on the executors, and writes
-                the features table (id, split, label, layer, vector) to TABLE_OUT/pretrained. With
-                --baselines also TABLE_OUT/random_init (same architecture, fresh initialisation) and
-                TABLE_OUT/raw_pixels.
+                Loads the latest complete checkpoint of the --run directory (and its config.conf),
+                computes the encoder's features of the train and test splits of TABLE on the
+                executors, and writes the features table (id, split, label, layer, vector) to
+                OUT/pretrained, where OUT is the --out directory. With --baselines also
+                OUT/random_init (same architecture, fresh initialisation) and OUT/raw_pixels. data.format is TABLE's (its manifest); --set data.format may not
+                contradict it.
                 """;
     }
 
@@ -48,7 +49,12 @@ final class FeaturesCommand implements Command {
         Path run = Path.of(a.require("run")).toAbsolutePath();
         String images = a.require("images");
         String out = a.require("out");
-        PretextConfig cfg = runConfig(run, a);
+        CliTables.checkOutput(out + "/" + FeaturesStage.PRETRAINED, a.flag("overwrite"));
+        if (a.flag("baselines")) {
+            CliTables.checkOutput(out + "/" + FeaturesStage.RANDOM_INIT, a.flag("overwrite"));
+            CliTables.checkOutput(out + "/" + FeaturesStage.RAW_PIXELS, a.flag("overwrite"));
+        }
+        PretextConfig cfg = runConfig(run, a, images);
         System.err.println("features: " + CpuAcceleration.enable().describe());
         SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-features");
         try {
@@ -69,13 +75,15 @@ final class FeaturesCommand implements Command {
         }
     }
 
-    /** The run's saved config (so the features match its normalisation and architecture) plus --set. */
-    static PretextConfig runConfig(Path run, Args a) {
-        List<File> files = new ArrayList<>();
+    /**
+     * The run's saved config (so the features match its normalisation and architecture), the images
+     * table's format (its manifest), then --conf and --set (which may not name another format).
+     */
+    static PretextConfig runConfig(Path run, Args a, String images) {
+        List<File> base = new ArrayList<>();
         if (Files.isRegularFile(run.resolve("config.conf"))) {
-            files.add(run.resolve("config.conf").toFile());
+            base.add(run.resolve("config.conf").toFile());
         }
-        a.confs().forEach(c -> files.add(new File(c)));
-        return ConfigLoader.load(files, a.sets());
+        return ConfigArgs.loadForTable(base, a, Map.of(), images);
     }
 }

@@ -95,6 +95,7 @@ final class IngestCommand implements Command {
             throw new UserError("ingest: --dataset '" + format + "' is not known; use one of "
                     + String.join("|", PretextConfig.FORMATS));
         }
+        CliTables.checkOutput(out, a.flag("overwrite"));
         PretextConfig cfg = ConfigArgs.load(a, KEYS);
         SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-ingest");
         try (TaskProgress progress = TaskProgress.start(spark.sparkContext(), "ingest")) {

@@ -70,6 +70,7 @@ final class PatchesCommand implements Command {
         Args a = Args.parse(name(), argv, valued, Set.of("overwrite", "no-original"));
         String images = a.require("images");
         String out = a.require("out");
+        CliTables.checkOutput(out, a.flag("overwrite"));
         PretextConfig cfg = ConfigArgs.load(a, KEYS);
         SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-patches");
         try (TaskProgress progress = TaskProgress.start(spark.sparkContext(), "patches")) {

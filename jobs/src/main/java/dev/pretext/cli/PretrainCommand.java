@@ -45,7 +45,7 @@ final class PretrainCommand implements Command {
         Args a = Args.parse(name(), argv, Set.of("images", "run", "views"), Set.of("resume"));
         String images = a.require("images");
         Path run = Path.of(a.require("run")).toAbsolutePath();
-        PretextConfig cfg = ConfigArgs.load(a, Map.of());
+        PretextConfig cfg = ConfigArgs.loadForTable(a, Map.of(), images);
         Files.createDirectories(run);
         Files.writeString(run.resolve("config.conf"), cfg.render());
         System.err.println("pretrain: " + CpuAcceleration.enable().describe());

@@ -1,5 +1,7 @@
 package dev.pretext.cli;
 
+import dev.pretext.UserError;
+import dev.pretext.config.PretextConfig;
 import dev.pretext.synth.SynthDatasetWriter;
 import dev.pretext.synth.SynthImageFolderWriter;
 
@@ -15,7 +17,7 @@ final class SynthCommand implements Command {
 
     @Override
     public String summary() {
-        return "write a seeded synthetic dataset in the CIFAR-10/CIFAR-100/STL-10 binary format";
+        return "write a seeded synthetic dataset in the CIFAR-10/CIFAR-100/STL-10 binary format or as a JPEG folder";
     }
 
     @Override
@@ -39,6 +41,10 @@ final class SynthCommand implements Command {
     public int run(String[] argv) {
         Args a = Args.parse(name(), argv, Set.of("format", "out", "train", "test", "unlabeled", "seed", "size"), Set.of());
         String format = a.require("format");
+        if (!PretextConfig.FORMATS.contains(format)) {
+            throw new UserError("synth: --format '" + format + "' is not known; use one of "
+                    + String.join("|", PretextConfig.FORMATS));
+        }
         Path out = Path.of(a.require("out"));
         int train = a.intValue("train", 5000);
         int test = a.intValue("test", 1000);

@@ -35,6 +35,42 @@ public final class ConfigLoader {
 
     /** Loads the experiment files in order (later wins), then the {@code key=value} overrides. */
     public static PretextConfig load(List<File> files, List<String> overrides) {
+        return build(parseFiles(files), overrides);
+    }
+
+    /**
+     * Loads a config for a stage that reads an existing table of format {@code tableFormat}: as if
+     * {@code --set data.format=<tableFormat>} had been given, so the dataset layer of the table's
+     * format applies. The {@code files} and {@code overrides} may not set another format (a
+     * {@link UserError} names the setting); {@code baseFiles} sit below the table's format and are
+     * not checked (a run's saved config, whose normalisation belongs to its encoder).
+     *
+     * @param table the table's path, for messages
+     */
+    public static PretextConfig loadForTable(String table, String tableFormat, List<File> baseFiles,
+                                             List<File> files, List<String> overrides) {
+        Config sets = parseOverrides(overrides);
+        Config exp = parseFiles(files);
+        String where = null;
+        String other = null;
+        if (sets.hasPath("data.format")) {
+            other = sets.getValue("data.format").unwrapped().toString();
+            where = "--set data.format=" + other;
+        } else if (exp.hasPath("data.format")) {
+            other = exp.getValue("data.format").unwrapped().toString();
+            String file = exp.getValue("data.format").origin().filename();
+            where = (file == null ? "a config file" : "config file " + file) + " (data.format = " + other + ")";
+        }
+        if (other != null && !other.equals(tableFormat)) {
+            throw new UserError("table " + table + " holds " + tableFormat + " images (its " + "_manifest.json), but "
+                    + where + " asks for " + other + "; the format is taken from the table: drop that setting, "
+                    + "use a config for " + tableFormat + ", or give a " + other + " table");
+        }
+        Config format = ConfigFactory.parseMap(Map.of("data.format", tableFormat), "the format of table " + table);
+        return build(exp.withFallback(format).withFallback(parseFiles(baseFiles)), overrides);
+    }
+
+    private static Config parseFiles(List<File> files) {
         Config exp = ConfigFactory.empty();
         for (File f : files) {
             if (!f.isFile()) {
@@ -49,7 +85,7 @@ public final class ConfigLoader {
                 throw new UserError("cannot parse config file " + f + ": " + e.getMessage(), e);
             }
         }
-        return build(exp, overrides);
+        return exp;
     }
 
     static PretextConfig build(Config experiment, List<String> overrides) {

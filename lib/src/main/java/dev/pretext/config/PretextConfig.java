@@ -243,9 +243,37 @@ public final class PretextConfig implements Serializable {
             return g.get();
         } catch (ConfigException.Missing e) {
             throw new UserError("config key '" + key + "' is required (" + expected + ")");
+        } catch (ConfigException.WrongType e) {
+            throw new UserError(wrongType(c, key, e, expected));
         } catch (ConfigException e) {
             throw new UserError("config key '" + key + "': expected " + expected + " (" + e.getMessage() + ")");
         }
+    }
+
+    /**
+     * "config key 'train.epochs': 'abc' is not a number (expected an integer in [1, 100000])", not the
+     * config library's "has type STRING rather than NUMBER".
+     */
+    static String wrongType(Config c, String key, ConfigException.WrongType e, String expected) {
+        String shown;
+        try {
+            com.typesafe.config.ConfigValue v = c.getValue(key);
+            Object raw = v.unwrapped();
+            shown = raw instanceof String s ? "'" + s + "'"
+                    : v.render(ConfigRenderOptions.concise());
+        } catch (ConfigException x) {
+            shown = "its value";
+        }
+        String m = String.valueOf(e.getMessage());
+        String kind = m.contains("rather than NUMBER") ? "a number"
+                : m.contains("rather than BOOLEAN") ? "true or false"
+                : m.contains("rather than LIST") ? "a list"
+                : m.contains("rather than OBJECT") ? "an object"
+                : null;
+        if (kind == null || kind.equals(expected)) {
+            return "config key '" + key + "': " + shown + " is not " + expected;
+        }
+        return "config key '" + key + "': " + shown + " is not " + kind + " (expected " + expected + ")";
     }
 
     private static String oneOf(Config c, String key, List<String> allowed) {

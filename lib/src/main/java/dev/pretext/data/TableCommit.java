@@ -61,6 +61,26 @@ public final class TableCommit implements AutoCloseable {
         }
     }
 
+    /**
+     * The check {@link #begin} makes, for commands to run before any work (before Spark starts):
+     * fails when {@code out} is empty, or exists and {@code overwrite} is false.
+     */
+    public static void checkOutput(Configuration conf, String out, boolean overwrite) {
+        if (out == null || out.isBlank()) {
+            throw new UserError("output table path is empty; give a directory path that does not exist yet");
+        }
+        try {
+            Path p = new Path(out);
+            FileSystem fs = p.getFileSystem(conf);
+            Path q = fs.makeQualified(p);
+            if (!overwrite && fs.exists(q)) {
+                throw existsError(q);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot check output " + out, e);
+        }
+    }
+
     private static UserError existsError(Path out) {
         return new UserError("output " + out + " already exists; choose a new path or pass overwrite (--overwrite) "
                 + "to replace it");

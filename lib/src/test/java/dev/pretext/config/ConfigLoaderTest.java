@@ -98,4 +98,19 @@ class ConfigLoaderTest {
         assertTrue(c.maxSeconds > 0);
         assertThrows(UserError.class, () -> ConfigLoader.loadEmbedded("nope", List.of()));
     }
+
+    @Test
+    void aValueOfTheWrongTypeIsNamedInPlainWords() {
+        UserError e = assertThrows(UserError.class, () -> ConfigLoader.load(List.of(), List.of("train.epochs=abc")));
+        assertEquals("config key 'train.epochs': 'abc' is not a number (expected an integer in [1, 100000])",
+                e.getMessage());
+        UserError d = assertThrows(UserError.class, () -> ConfigLoader.load(List.of(), List.of("train.lr=fast")));
+        assertTrue(d.getMessage().startsWith("config key 'train.lr': 'fast' is not a number"), d.getMessage());
+        UserError b = assertThrows(UserError.class,
+                () -> ConfigLoader.load(List.of(), List.of("patches.include-original=maybe")));
+        assertEquals("config key 'patches.include-original': 'maybe' is not true or false", b.getMessage());
+        for (UserError u : List.of(e, d, b)) {
+            assertFalse(u.getMessage().contains("rather than"), u.getMessage());
+        }
+    }
 }
