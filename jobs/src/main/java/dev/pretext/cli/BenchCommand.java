@@ -70,7 +70,7 @@ final class BenchCommand implements Command {
                 with resnet18-cifar width 0.25, batch 128, for each trainer (one warm-up minibatch per
                 worker, then --batches timed minibatches, default 12); frozen-feature extraction
                 images/s. When the PyTorch peer is found (--peer DIR, $PRETEXT_PEER_DIR, or
-                ../shared/peers) and /usr/bin/python3 has torch, it runs simclr_peer.py --bench on the
+                ../shared/peers beside the repository) and /usr/bin/python3 has torch, it runs simclr_peer.py --bench on the
                 same files with the same width and batch and the ratio is printed.
                 Results: JSON to FILE (default bench-out/bench-<time>.json) and a table on stdout.
                 """;
@@ -180,7 +180,9 @@ final class BenchCommand implements Command {
     /** Runs the PyTorch peer's --bench on the same files, when it is installed. */
     private static Map<String, Object> runPeer(Args a, Path data, PretextConfig cfg, int batch) throws Exception {
         Map<String, Object> r = new LinkedHashMap<>();
-        String dir = a.get("peer", System.getenv().getOrDefault("PRETEXT_PEER_DIR", "../shared/peers"));
+        // beside the repository ($PRETEXT_HOME, set by bin/pretext), not the working directory
+        String home = System.getenv().getOrDefault("PRETEXT_HOME", ".");
+        String dir = a.get("peer", System.getenv().getOrDefault("PRETEXT_PEER_DIR", home + "/../shared/peers"));
         File script = new File(dir, "simclr_peer.py");
         File python = new File("/usr/bin/python3");
         if (!script.isFile() || !python.canExecute()) {

@@ -50,18 +50,35 @@ public final class Main {
             System.out.println(c.help());
             return 0;
         }
+        Interrupts.install();
+        Interrupts.started(c.name());
         try {
             return c.run(rest);
         } catch (Throwable t) {
-            UserError ue = userError(t);
-            if (ue != null) {
-                System.err.println("error: " + ue.getMessage());
-                return 2;
-            }
-            System.err.println("internal error in '" + c.name() + "': " + t);
-            t.printStackTrace();
-            return 1;
+            return failed(c.name(), t, System.err);
+        } finally {
+            Interrupts.finished();
         }
+    }
+
+    /**
+     * The exit status and message of a failed command: after Ctrl-C (the JVM shutting down, Spark's
+     * hook cancelling the running job) one line and 130; a UserError's message and 2; else the
+     * trace and 1.
+     */
+    static int failed(String command, Throwable t, java.io.PrintStream err) {
+        if (Interrupts.interrupted()) {
+            Interrupts.report(err);
+            return Interrupts.EXIT;
+        }
+        UserError ue = userError(t);
+        if (ue != null) {
+            err.println("error: " + ue.getMessage());
+            return 2;
+        }
+        err.println("internal error in '" + command + "': " + t);
+        t.printStackTrace(err);
+        return 1;
     }
 
     /** Finds a UserError in the cause chain (Spark wraps executor-side exceptions). */

@@ -1,12 +1,20 @@
 package dev.pretext.cli;
 
 import dev.pretext.config.PretextConfig;
+import dev.pretext.data.Manifest;
 import dev.pretext.jobs.Pipeline;
+import dev.pretext.jobs.RunLock;
 import dev.pretext.jobs.RunReport;
+import dev.pretext.train.Checkpoints;
 import dev.pretext.spark.SparkSessions;
 import org.apache.spark.sql.SparkSession;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** {@code pipeline}: every stage from one config into runs/<run-id>/. */
@@ -33,7 +41,10 @@ final class PipelineCommand implements Command {
                 the same --run-id resumes: the images table is reused and pre-training continues from
                 the latest complete checkpoint. With data.table set (an existing images table),
                 data.format is taken from that table's manifest; a config naming another format is
-                refused.
+                refused. A resume may change only train.epochs, train.max-seconds, eval.* and spark.*;
+                other changes to runs/<run-id>/config.conf are refused. runs/<run-id>/.lock keeps a
+                second process out of a run while one runs. run.dir (default runs) is relative to the
+                current directory.
 
                 Config layers: built-in defaults < datasets/<data.format> < methods/<method.name> <
                 --conf files < --set. Keys: the Configuration section of README.md, and every key
@@ -46,20 +57,51 @@ final class PipelineCommand implements Command {
     public int run(String[] argv) throws Exception {
         Args a = Args.parse(name(), argv, Set.of("run-id"), Set.of());
         PretextConfig cfg = ConfigArgs.loadPipeline(a, Map.of("run-id", "run.id"));
-        return runPipeline(cfg);
+        return runPipeline(cfg, name(), argv);
     }
 
-    static int runPipeline(PretextConfig cfg) throws Exception {
+    /** Runs the pipeline; {@code command} and {@code argv} are how the user started it (for the resume hint). */
+    static int runPipeline(PretextConfig cfg, String command, String[] argv) throws Exception {
         Pipeline p = new Pipeline(cfg);
-        SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-pipeline");
-        try {
-            RunReport r = p.run(spark);
-            System.out.println();
-            System.out.println(r.summaryTable());
-            System.out.printf("report: %s%n", p.runDir().resolve("report.md"));
-            return 0;
-        } finally {
-            spark.stop();
+        try (RunLock ignored = p.open()) {
+            Interrupts.context(() -> keptAndResume(p.runDir(), resumeArgs(command, argv, cfg.runId, p.runDir())));
+            SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-pipeline");
+            try {
+                RunReport r = p.run(spark);
+                System.out.println();
+                System.out.println(r.summaryTable());
+                System.out.printf("report: %s%n", p.runDir().resolve("report.md"));
+                return 0;
+            } finally {
+                spark.stop();
+            }
         }
+    }
+
+    /** The same command with the run's id (added when it was generated). */
+    static List<String> resumeArgs(String command, String[] argv, String configuredId, Path runDir) {
+        List<String> args = new ArrayList<>();
+        args.add(command);
+        args.addAll(List.of(argv));
+        if (configuredId.isEmpty()) {
+            args.add("--run-id");
+            args.add(runDir.getFileName().toString());
+        }
+        return args;
+    }
+
+    /** After an interruption: what the run directory kept, and the command that resumes from it. */
+    static String keptAndResume(Path runDir, List<String> resumeArgs) {
+        Optional<Checkpoints.Checkpoint> ckpt = Checkpoints.findLatest(runDir);
+        boolean images = Files.exists(runDir.resolve("images").resolve(Manifest.FILE_NAME));
+        List<String> kept = new ArrayList<>();
+        ckpt.ifPresent(c -> kept.add("checkpoint " + runDir.relativize(c.dir())));
+        if (images) {
+            kept.add("the images table");
+        }
+        String line = Interrupts.commandLine(resumeArgs);
+        return kept.isEmpty()
+                ? "nothing was kept yet (no images table or checkpoint); run it again with: " + line
+                : "kept " + String.join(" and ", kept) + " in " + runDir + "; resume with: " + line;
     }
 }

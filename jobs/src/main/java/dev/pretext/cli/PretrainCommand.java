@@ -1,7 +1,12 @@
 package dev.pretext.cli;
 
+import dev.pretext.UserError;
 import dev.pretext.config.PretextConfig;
+import dev.pretext.jobs.Pipeline;
 import dev.pretext.jobs.PretrainStage;
+import dev.pretext.jobs.ResumeConfig;
+import dev.pretext.jobs.RunLock;
+import dev.pretext.train.Checkpoints;
 import dev.pretext.nn.CpuAcceleration;
 import dev.pretext.spark.SparkSessions;
 import dev.pretext.train.RunSummary;
@@ -9,6 +14,8 @@ import org.apache.spark.sql.SparkSession;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -34,9 +41,11 @@ final class PretrainCommand implements Command {
                 pre-training splits of TABLE, augmenting on the fly (or from a materialised views
                 TABLE). Writes DIR/metrics.jsonl, DIR/checkpoints/epoch-NNNN (model + updater +
                 trainer state, written atomically after every epoch) and DIR/summary.json.
-                --resume continues from the latest complete checkpoint. train.max-seconds bounds the
-                wall-clock time; a NaN loss or a collapsed embedding stops the run with a message
-                and keeps the last good checkpoint.
+                --resume continues from the latest complete checkpoint; only train.epochs,
+                train.max-seconds, eval.* and spark.* may differ from DIR/config.conf then.
+                train.max-seconds bounds the wall-clock time; a NaN loss or a collapsed embedding
+                stops the run with a message and keeps the last good checkpoint. DIR/.lock keeps a
+                second process out of DIR while this one runs.
                 """;
     }
 
@@ -46,17 +55,41 @@ final class PretrainCommand implements Command {
         String images = a.require("images");
         Path run = Path.of(a.require("run")).toAbsolutePath();
         PretextConfig cfg = ConfigArgs.loadForTable(a, Map.of(), images);
-        Files.createDirectories(run);
-        Files.writeString(run.resolve("config.conf"), cfg.render());
-        System.err.println("pretrain: " + CpuAcceleration.enable().describe());
-        SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-pretrain");
-        try {
-            RunSummary s = PretrainStage.run(spark, cfg, images, a.get("views"), run, a.flag("resume"));
-            System.err.printf("pretrain: %s after %d epochs, %.0f s, %.1f images/s, final loss %.4f%n",
-                    s.stoppedReason(), s.epochsCompleted(), s.seconds(), s.imagesPerS(), s.finalLoss());
-            return 0;
-        } finally {
-            spark.stop();
+        String name = run.getFileName().toString();
+        try (RunLock ignored = RunLock.acquire(run, name)) {
+            // accepted before anything in the run directory changes
+            Path conf = run.resolve("config.conf");
+            boolean hasCheckpoint = Checkpoints.findLatest(run).isPresent();
+            if (hasCheckpoint && !a.flag("resume")) {
+                throw new UserError("pretrain: run directory " + run + " already holds checkpoints; add --resume"
+                        + " to continue it, or give a new --run");
+            }
+            if (a.flag("resume") && Files.exists(conf)) {
+                ResumeConfig.check(name, Files.readString(conf), cfg.render());
+            }
+            if (a.flag("resume")) {
+                System.err.println("pretrain: resuming " + run + " from " + Pipeline.resumePoint(run));
+            }
+            Files.writeString(conf, cfg.render());
+            List<String> resume = new ArrayList<>(List.of(name()));
+            resume.addAll(List.of(argv));
+            if (!a.flag("resume")) {
+                resume.add("--resume");
+            }
+            Interrupts.context(() -> Checkpoints.findLatest(run)
+                    .map(c -> "kept checkpoint " + c.dir() + "; resume with: " + Interrupts.commandLine(resume))
+                    .orElse("no checkpoint was written yet; run it again with: "
+                            + Interrupts.commandLine(resume)));
+            System.err.println("pretrain: " + CpuAcceleration.enable().describe());
+            SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-pretrain");
+            try {
+                RunSummary s = PretrainStage.run(spark, cfg, images, a.get("views"), run, a.flag("resume"));
+                System.err.printf("pretrain: %s after %d epochs, %.0f s, %.1f images/s, final loss %.4f%n",
+                        s.stoppedReason(), s.epochsCompleted(), s.seconds(), s.imagesPerS(), s.finalLoss());
+                return 0;
+            } finally {
+                spark.stop();
+            }
         }
     }
 }

@@ -33,6 +33,6 @@ final class QuickstartCommand implements Command {
     public int run(String[] argv) throws Exception {
         Args a = Args.parse(name(), argv, Set.of("run-id"), Set.of());
         PretextConfig cfg = ConfigArgs.loadEmbedded("quickstart", a, Map.of("run-id", "run.id"));
-        return PipelineCommand.runPipeline(cfg);
+        return PipelineCommand.runPipeline(cfg, name(), argv);
     }
 }

@@ -43,6 +43,7 @@ import java.util.Map;
 public final class Pipeline {
     private final PretextConfig cfg;
     private final Path runDir;
+    private Boolean created;   // set by open(): whether this run made the run directory
 
     public Pipeline(PretextConfig cfg) {
         this.cfg = cfg;
@@ -57,8 +58,46 @@ public final class Pipeline {
         return runDir;
     }
 
+    /**
+     * Accepts the run before anything in its directory changes: takes the run's lock (refused while
+     * another process holds it), and on a resume checks the new config against the run's
+     * {@code config.conf} ({@link ResumeConfig}) and says what the run resumes from; only then
+     * writes {@code config.conf}. The caller closes the lock when the run ends (also on failure).
+     */
+    public RunLock open() throws IOException {
+        String name = runDir.getFileName().toString();
+        created = !Files.exists(runDir);
+        RunLock lock = RunLock.acquire(runDir, name);
+        try {
+            Path conf = runDir.resolve("config.conf");
+            if (Files.exists(conf)) {
+                ResumeConfig.check(name, Files.readString(conf), cfg.render());
+                System.err.println("pipeline: resuming run " + name + " from " + resumePoint(runDir));
+            }
+            RunReport.writeAtomically(conf, cfg.render());
+            return lock;
+        } catch (RuntimeException | IOException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    /** What a resume of {@code runDir} starts from: its latest checkpoint, and the images table. */
+    public static String resumePoint(Path runDir) {
+        String ckpt = Checkpoints.findLatest(runDir).map(c -> "checkpoint " + c.dir().getFileName()
+                + " (" + c.state().epochsCompleted() + " epochs" + (c.state().chunksCompleted() > 0
+                ? " + " + c.state().chunksCompleted() + "/" + c.state().chunksPerEpoch() + " chunks" : "")
+                + " done)").orElse("no checkpoint (pre-training starts over)");
+        boolean images = Files.exists(runDir.resolve("images").resolve(Manifest.FILE_NAME));
+        return ckpt + (images ? ", images table reused" : "");
+    }
+
     public RunReport run(SparkSession spark) throws IOException {
-        boolean created = !Files.exists(runDir);
+        if (created == null) {
+            try (RunLock ignored = open()) {
+                return run(spark);
+            }
+        }
         try {
             return stages(spark);
         } catch (RuntimeException | IOException | Error e) {
@@ -82,8 +121,6 @@ public final class Pipeline {
 
     private RunReport stages(SparkSession spark) throws IOException {
         long t0 = System.nanoTime();
-        Files.createDirectories(runDir);
-        RunReport.writeAtomically(runDir.resolve("config.conf"), cfg.render());
         System.err.println("pipeline: run directory " + runDir);
         System.err.println("pipeline: " + CpuAcceleration.enable().describe());
 

@@ -44,6 +44,8 @@ public final class PretrainStage {
     private PretrainStage() {
     }
 
+    static final int FIRST_GUESS_CHUNKS = 10;
+
     /** The augmentation the config describes, at the images' own size. */
     public static AugmentSpec augmentSpec(PretextConfig cfg, int imageSize) {
         return AugmentSpec.simclr(imageSize)
@@ -74,11 +76,14 @@ public final class PretrainStage {
      * fitted to the budget as the run goes ({@link BudgetSchedule}, first estimate = the epochs'
      * total, warm-up the same share of the run as {@code warmup-epochs} of {@code epochs}).
      */
-    public static ISchedule schedule(PretextConfig cfg, long totalSteps, long warmupSteps) {
+    public static ISchedule schedule(PretextConfig cfg, long totalSteps, long warmupSteps, long stepsPerChunk) {
         long total = Math.max(1, totalSteps);
         if (cfg.maxSeconds > 0) {
             double share = Math.min(0.5, Math.min(warmupSteps, total) / (double) total);
-            return BudgetSchedule.start(share, cfg.lr, 0.0, total);
+            // Until the first chunk has measured the throughput, assume the budget holds ten chunks:
+            // the warm-up then starts at once instead of crawling along the epochs' long schedule.
+            long guess = Math.min(total, Math.max(1, FIRST_GUESS_CHUNKS * stepsPerChunk));
+            return BudgetSchedule.start(share, cfg.lr, 0.0, guess);
         }
         return new WarmupCosineSchedule(total, Math.min(warmupSteps, total), cfg.lr, 0.0);
     }
@@ -148,7 +153,8 @@ public final class PretrainStage {
         long warmup = Math.round(stepsPerEpoch * cfg.warmupEpochs);
         int h = augment.spec().outputHeightFor(first.height());
         int w = augment.spec().outputWidthFor(first.width());
-        ComputationGraph net = buildNet(cfg, method, h, w, schedule(cfg, total, warmup));
+        ComputationGraph net = buildNet(cfg, method, h, w, schedule(cfg, total, warmup,
+                Math.max(1, stepsPerEpoch / Math.max(1, cfg.chunksPerEpoch))));
         if (cfg.maxSeconds > 0 && cfg.trainer.equals("shared")) {
             System.err.println("pretrain: note: under train.trainer = shared the workers keep the schedule they"
                     + " started with, so the learning rate follows the epochs' schedule, not one fitted to the"
