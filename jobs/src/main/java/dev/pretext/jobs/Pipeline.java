@@ -43,10 +43,28 @@ import java.util.Map;
 public final class Pipeline {
     private final PretextConfig cfg;
     private final Path runDir;
-    private Boolean created;   // set by open(): whether this run made the run directory
+    private Boolean created;
+    /** Seconds per stage of this invocation, in order: {@code timings.*} in the report. */
+    private final Map<String, Double> timings = new LinkedHashMap<>();   // set by open(): whether this run made the run directory
+
+    /**
+     * Runs one representation's evaluation ({@code features} + {@code probe}); the default just runs
+     * it. Tests wrap it to make one evaluation fail and check that the others and the report survive.
+     */
+    @FunctionalInterface
+    public interface EvaluationStep {
+        void run(String representation, Runnable evaluation);
+    }
+
+    private final EvaluationStep evaluationStep;
 
     public Pipeline(PretextConfig cfg) {
+        this(cfg, (name, evaluation) -> evaluation.run());
+    }
+
+    public Pipeline(PretextConfig cfg, EvaluationStep evaluationStep) {
         this.cfg = cfg;
+        this.evaluationStep = evaluationStep;
         String id = cfg.runId.isEmpty()
                 ? cfg.methodName + "-" + cfg.dataFormat + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
@@ -125,7 +143,9 @@ public final class Pipeline {
         System.err.println("pipeline: " + CpuAcceleration.enable().describe());
 
         // 1. data
+        long ti = System.nanoTime();
         String images = imagesTable(spark);
+        timings.put("data", (System.nanoTime() - ti) / 1e9);
         Map<String, Long> counts = ImagesTable.countBySplit(spark, images, List.of("train", cfg.testSplit, "unlabeled"));
 
         // 2. materialised views
@@ -141,7 +161,9 @@ public final class Pipeline {
         RunReport partial = report(counts, null, Map.of(), Map.of());
         RunSummary summary;
         try {
+            long tp = System.nanoTime();
             summary = PretrainStage.run(spark, cfg, images, views, runDir, true);
+            timings.put("pretrain", (System.nanoTime() - tp) / 1e9);
         } catch (RuntimeException | Error e) {
             partial.put("status", "failed");
             partial.put("failures.pretrain", Failures.describe(e));
@@ -162,7 +184,7 @@ public final class Pipeline {
         for (String name : representations) {
             report(counts, summary, results, failures).put("status", "evaluating " + name).write(runDir);
             try {
-                features(spark, name, labelled, featuresDir, results);
+                evaluationStep.run(name, () -> features(spark, name, labelled, featuresDir, results));
             } catch (RuntimeException | Error e) {
                 if (e instanceof Error && !(e instanceof OutOfMemoryError)) {
                     throw e;
@@ -200,8 +222,12 @@ public final class Pipeline {
             default -> null;
         };
         String out = featuresDir + "/" + name;
+        long tf = System.nanoTime();
         FeaturesStage.write(spark, name, labelled, net, cfg, out, true);
+        long tp = System.nanoTime();
+        timings.put("features_" + name, (tp - tf) / 1e9);
         results.put(name, ProbeStage.run(spark, cfg, out));
+        timings.put("probe_" + name, (System.nanoTime() - tp) / 1e9);
     }
 
     /** The images table to train on: data.table, or data.input ingested, or synthetic data ingested. */
@@ -317,6 +343,7 @@ public final class Pipeline {
         put(r, "baselines.random_init", results.get(FeaturesStage.RANDOM_INIT));
         put(r, "baselines.raw_pixels", results.get(FeaturesStage.RAW_PIXELS));
         failures.forEach((name, why) -> r.put("failures." + name, why));
+        timings.forEach((stage, sec) -> r.put("timings." + stage, sec));
         return r;
     }
 

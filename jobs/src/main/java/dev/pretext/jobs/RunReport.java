@@ -106,6 +106,12 @@ public final class RunReport {
                     + " train longer, or check the learning rate and the kNN monitor curve in metrics.jsonl.**%n%n",
                     100 * p.doubleValue(), 100 * r.doubleValue()));
         }
+        if (get("timings") instanceof Map<?, ?> t && !t.isEmpty()) {
+            sb.append("Seconds per stage:");
+            t.forEach((k, v) -> sb.append(String.format(Locale.ROOT, " %s %.0f;", k, ((Number) v).doubleValue())));
+            sb.setLength(sb.length() - 1);
+            sb.append(".\n\n");
+        }
         sb.append("Linear probe: multinomial logistic regression on standardised features, regularisation chosen on a ")
                 .append("validation split of the training features; kNN: cosine, temperature-weighted votes.\n\n");
         sb.append("Files: `config.conf` (resolved config), `metrics.jsonl` (per chunk), `summary.json` (how")
