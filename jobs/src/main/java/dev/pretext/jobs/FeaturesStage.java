@@ -70,7 +70,7 @@ public final class FeaturesStage {
                              PretextConfig cfg, String out, boolean overwrite) {
         Dataset<Row> features;
         if (net == null) {
-            features = PixelFeatures.compute(images);
+            features = PixelFeatures.compute(images, cfg.rawPixelsSize);
         } else {
             PixelNormalization norm = new PixelNormalization(toDouble(cfg.mean), toDouble(cfg.std));
             String layer = Methods.get(cfg.methodName).encoderLayer();
@@ -89,6 +89,10 @@ public final class FeaturesStage {
             extra.put("representation", representation);
             extra.put("backbone", cfg.backbone);
             extra.put("width", cfg.width);
+            if (net == null) {
+                // the raw-pixel reduction: images area-averaged to this longer side at most
+                extra.put("raw_pixels_size", cfg.rawPixelsSize);
+            }
             commit.commit(Manifest.create(1, "features", cfg.dataFormat, List.of(), counts, rows, 0, extra));
             double s = (System.nanoTime() - t0) / 1e9;
             System.err.printf("features: %-11s %d rows in %.1f s (%.0f images/s) -> %s%n", representation, rows, s,

@@ -61,6 +61,13 @@ public final class PretrainStage {
             JavaRDD<ImageRecord> r = ImagesTable.readRecords(spark, imagesDir, split);
             all = all == null ? r : all.union(r);
         }
+        // A chunk is a range of partitions: with fewer partitions than chunks per epoch x workers
+        // (Spark packs a small table into a few read tasks: 50,000 CIFAR images are 2), the
+        // progress, the kNN monitor and the time budget would only be seen a few times an epoch.
+        int want = cfg.chunksPerEpoch * cfg.workers;
+        if (all != null && all.getNumPartitions() < want) {
+            all = all.repartition(want);
+        }
         return all;
     }
 

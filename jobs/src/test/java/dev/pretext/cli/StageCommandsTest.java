@@ -49,6 +49,8 @@ class StageCommandsTest {
             JsonNode m = new ObjectMapper().readTree(Path.of(features, rep, "_manifest.json").toFile());
             assertEquals(192, m.path("rows").asLong(), rep);
         }
+        JsonNode pm = new ObjectMapper().readTree(Path.of(features, "raw_pixels", "_manifest.json").toFile());
+        assertEquals(32, pm.path("extra").path("raw_pixels_size").asInt(), "the raw-pixel reduction is recorded");
 
         Path json = dir.resolve("probe.json");
         assertEquals(0, Main.run(new String[]{"probe", "--features", features + "/pretrained", "--json", json.toString(),

@@ -110,6 +110,9 @@ public final class PretextConfig implements Serializable {
     public final double[] regGrid;
     public final int maxIter;
     public final boolean baselines;
+    public final int knnChunkMb;
+    public final int readBatchMb;
+    public final int rawPixelsSize;
 
     public final String sparkMaster;
 
@@ -225,6 +228,9 @@ public final class PretextConfig implements Serializable {
         regGrid = grid.stream().mapToDouble(Double::doubleValue).toArray();
         maxIter = intIn(c, "eval.max-iter", 1, 100_000);
         baselines = get(c, "eval.baselines", () -> c.getBoolean("eval.baselines"), "true or false");
+        knnChunkMb = intIn(c, "eval.knn-chunk-mb", 1, 4096);
+        readBatchMb = intIn(c, "eval.read-batch-mb", 1, 4096);
+        rawPixelsSize = intIn(c, "eval.raw-pixels-size", 1, 4096);
 
         sparkMaster = c.getString("spark.master");
     }

@@ -31,22 +31,19 @@ public final class FeatureEvaluation {
     public EvalReport run(Dataset<Row> features, String layer, String trainSplit, String testSplit) {
         FeatureTable.requireSchema(features, "features table");
         Dataset<Row> ofLayer = features.where(col(FeatureTable.LAYER).equalTo(layer));
-        Dataset<Row> train = ofLayer.where(col(FeatureTable.SPLIT).equalTo(trainSplit)).persist();
-        Dataset<Row> test = ofLayer.where(col(FeatureTable.SPLIT).equalTo(testSplit)).persist();
-        try {
-            if (train.isEmpty() || test.isEmpty()) {
-                List<String> present = features.select(FeatureTable.LAYER, FeatureTable.SPLIT).distinct().collectAsList()
-                        .stream().map(r -> r.getString(0) + "/" + r.getString(1)).sorted().collect(Collectors.toList());
-                throw new UserError("features table has no rows for layer '" + layer + "' and split '"
-                        + (train.isEmpty() ? trainSplit : testSplit) + "'; layer/split present: " + present);
-            }
-            LinearProbeModel model = probe.fit(train);
-            ProbeScores linear = model.evaluate(test);
-            KnnScores nn = knn.evaluate(train, test);
-            return EvalReport.of(layer, model, linear, nn);
-        } finally {
-            train.unpersist();
-            test.unpersist();
+        // Not persisted here: the probe and kNN each persist the projection they need (serialized,
+        // spillable), and a third copy of the same vectors would only cost memory.
+        Dataset<Row> train = ofLayer.where(col(FeatureTable.SPLIT).equalTo(trainSplit));
+        Dataset<Row> test = ofLayer.where(col(FeatureTable.SPLIT).equalTo(testSplit));
+        if (train.isEmpty() || test.isEmpty()) {
+            List<String> present = features.select(FeatureTable.LAYER, FeatureTable.SPLIT).distinct().collectAsList()
+                    .stream().map(r -> r.getString(0) + "/" + r.getString(1)).sorted().collect(Collectors.toList());
+            throw new UserError("features table has no rows for layer '" + layer + "' and split '"
+                    + (train.isEmpty() ? trainSplit : testSplit) + "'; layer/split present: " + present);
         }
+        LinearProbeModel model = probe.fit(train);
+        ProbeScores linear = model.evaluate(test);
+        KnnScores nn = knn.evaluate(train, test);
+        return EvalReport.of(layer, model, linear, nn);
     }
 }

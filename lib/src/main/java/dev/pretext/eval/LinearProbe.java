@@ -22,6 +22,7 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -47,6 +48,11 @@ import static org.apache.spark.sql.functions.xxhash64;
  * part; for each regParam in the grid, fit on the fit part and measure top-1 accuracy on the
  * validation part; take the best (ties go to the stronger regularisation); then refit scaler and
  * regression on all training rows with that value.
+ *
+ * <p>Memory: the training rows are persisted serialized and spillable ({@code MEMORY_AND_DISK_SER})
+ * at every step, so the probe needs no more executor memory than a partition's rows and the
+ * coefficients (classes x d doubles per task); wide tables are read with a bounded Parquet batch
+ * ({@link FeatureTable#read}).
  */
 public final class LinearProbe extends Estimator<LinearProbeModel> {
     private static final long serialVersionUID = 1L;
@@ -129,7 +135,7 @@ public final class LinearProbe extends Estimator<LinearProbeModel> {
                         col(getIdCol()).as("id"),
                         col(getLabelCol()).cast(DataTypes.DoubleType).as("label"),
                         col(f).as("features"))
-                .persist();
+                .persist(StorageLevel.MEMORY_AND_DISK_SER());
         try {
             Row stats = input.agg(count(lit(1)), min("label"), max("label"),
                     min(size(org.apache.spark.ml.functions.vector_to_array(col("features"), "float64"))),
@@ -162,8 +168,8 @@ public final class LinearProbe extends Estimator<LinearProbeModel> {
             Dataset<Row> valPart = all.where(isVal);
 
             StandardScalerModel scaler = scaler().fit(fitPart);
-            Dataset<Row> fitScaled = scaler.transform(fitPart).persist();
-            Dataset<Row> valScaled = scaler.transform(valPart).persist();
+            Dataset<Row> fitScaled = scaled(scaler, fitPart);
+            Dataset<Row> valScaled = scaled(scaler, valPart);
             long fitCount = fitScaled.count(), valCount = valScaled.count();
             if (fitCount == 0 || valCount == 0) {
                 throw new UserError("linear probe: " + n + " training rows are too few to hold out a validation split of "
@@ -187,7 +193,13 @@ public final class LinearProbe extends Estimator<LinearProbeModel> {
             }
 
             StandardScalerModel finalScaler = scaler().fit(all);
-            LogisticRegressionModel finalLr = regression(best).fit(finalScaler.transform(all));
+            Dataset<Row> allScaled = scaled(finalScaler, all);
+            LogisticRegressionModel finalLr;
+            try {
+                finalLr = regression(best).fit(allScaled);
+            } finally {
+                allScaled.unpersist();
+            }
             LinearProbeModel model = new LinearProbeModel(uid + "_model", finalScaler, finalLr, best, valAccuracy,
                     n, fitCount, valCount, numClasses, dimMin);
             model.setFeaturesCol(f).setLabelCol(getLabelCol());
@@ -195,6 +207,15 @@ public final class LinearProbe extends Estimator<LinearProbeModel> {
         } finally {
             input.unpersist();
         }
+    }
+
+    /**
+     * Only the columns the regression reads, persisted serialized and spillable: Spark keeps
+     * them as bytes (about 8 d per row) and moves them to disk under memory pressure, and
+     * LogisticRegression, seeing a persisted input, does not cache a deserialized copy of its own.
+     */
+    private static Dataset<Row> scaled(StandardScalerModel scaler, Dataset<Row> part) {
+        return scaler.transform(part).select("label", "scaled").persist(StorageLevel.MEMORY_AND_DISK_SER());
     }
 
     private static StandardScaler scaler() {

@@ -23,6 +23,9 @@ class ConfigLoaderTest {
         assertEquals("paramavg", c.trainer);
         assertEquals(0.5, c.temperature, 0);
         assertEquals(3, c.mean.length);
+        assertEquals(64, c.knnChunkMb);
+        assertEquals(32, c.readBatchMb);
+        assertEquals(32, c.rawPixelsSize);
     }
 
     @Test
@@ -67,6 +70,10 @@ class ConfigLoaderTest {
         assertTrue(e.getMessage().contains("train.epochs"), e.getMessage());
         e = assertThrows(UserError.class, () -> ConfigLoader.load(List.of(), List.of("data.format=imagenet")));
         assertTrue(e.getMessage().contains("cifar10|cifar100|stl10"), e.getMessage());
+        for (String key : List.of("eval.knn-chunk-mb", "eval.read-batch-mb", "eval.raw-pixels-size")) {
+            e = assertThrows(UserError.class, () -> ConfigLoader.load(List.of(), List.of(key + "=0")));
+            assertTrue(e.getMessage().contains(key), e.getMessage());
+        }
     }
 
     @Test

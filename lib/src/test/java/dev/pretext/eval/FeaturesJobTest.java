@@ -106,6 +106,21 @@ class FeaturesJobTest extends SparkTestBase {
     }
 
     @Test
+    void pixelFeaturesAreAreaAveragedDownToTheSetting() {
+        List<Row> out = PixelFeatures.compute(TestImages.table(spark, rows, 2), 4).collectAsList();
+        assertEquals(rows.size(), out.size());
+        for (Row r : out) {
+            int[] hw = shapes.get(r.getString(0));
+            int[] size = PixelFeatures.reducedSize(hw[0], hw[1], 4);   // 8x8 -> 4x4, 6x7 -> 3x4
+            assertEquals(4, Math.max(size[0], size[1]));
+            double[] want = PixelFeatures.areaAverage(pixels.get(r.getString(0)), hw[0], hw[1], 3, size[0], size[1]);
+            double[] v = ((Vector) r.get(4)).toArray();
+            assertEquals(size[0] * size[1] * 3, v.length);
+            for (int i = 0; i < v.length; i++) assertEquals(want[i] / 255.0, v[i], 1e-12);
+        }
+    }
+
+    @Test
     void pixelFeaturesAreExactBytesOver255() {
         Dataset<Row> feats = PixelFeatures.compute(TestImages.table(spark, rows, 2));
         FeatureTable.requireSchema(feats, "pixel features");

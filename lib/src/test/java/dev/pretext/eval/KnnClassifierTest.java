@@ -77,6 +77,101 @@ class KnnClassifierTest extends SparkTestBase {
         assertTrue(someDiffer, "test set too easy: k and T never changed a prediction");
     }
 
+    /** Reference neighbours: every train row by double-precision cosine, best first, ties to the lower index. */
+    private static Integer[] referenceOrder(List<Row> train, double[] q) {
+        int n = train.size();
+        double[] sims = new double[n];
+        for (int i = 0; i < n; i++) {
+            double[] x = ((Vector) train.get(i).get(4)).toArray();
+            double dot = 0, nx = 0, nq = 0;
+            for (int j = 0; j < x.length; j++) {
+                dot += x[j] * q[j];
+                nx += x[j] * x[j];
+                nq += q[j] * q[j];
+            }
+            sims[i] = nx == 0 || nq == 0 ? 0 : dot / Math.sqrt(nx * nq);
+        }
+        return IntStream.range(0, n).boxed().sorted(
+                Comparator.<Integer>comparingDouble(i -> -sims[i]).thenComparingInt(i -> i)).toArray(Integer[]::new);
+    }
+
+    /**
+     * Train split over 5 partitions (repartitioned), test in several chunks, bank in several blocks
+     * per partition: the neighbour sets and the predictions equal the brute-force reference. The
+     * reference indexes the train rows in the order Spark enumerates the persisted partitions.
+     */
+    private void assertMatchesReference(List<Row> trainRows, List<Row> testRows, int[] ks, double[] temps,
+                                        boolean orderedNeighbours) {
+        Dataset<Row> trainDf = spark.createDataFrame(trainRows, FeatureTable.SCHEMA).repartition(5).persist();
+        Dataset<Row> testDf = spark.createDataFrame(testRows, FeatureTable.SCHEMA).repartition(3).persist();
+        try {
+            assertEquals(5, trainDf.rdd().getNumPartitions());
+            List<Row> train = trainDf.collectAsList();   // global index = this order
+            List<Row> test = testDf.collectAsList();
+            int d = ((Vector) train.get(0).get(4)).size();
+            for (int k : ks) {
+                List<KnnClassifier.Neighbours> got = null;
+                for (double t : temps) {
+                    // chunks of about 3 test rows and bank blocks of 2 rows: many of each
+                    KnnClassifier knn = new KnnClassifier(k, t, 2, Math.max(4L * d * 3, 16L * k * 3), 4L * d * 2);
+                    assertTrue(KnnClassifier.chunkRows(knn.chunkBytes(), d, Math.min(k, train.size())) < test.size());
+                    if (got == null) got = knn.neighbours(trainDf, testDf);   // the same for every T
+                    assertEquals(test.size(), got.size());
+                    Map<String, Integer> preds = new HashMap<>();
+                    for (Row r : knn.predict(trainDf, testDf).collectAsList()) preds.put(r.getString(0), r.getInt(2));
+                    for (int i = 0; i < test.size(); i++) {
+                        Row r = test.get(i);
+                        double[] q = ((Vector) r.get(4)).toArray();
+                        Integer[] order = referenceOrder(train, q);
+                        int kk = Math.min(k, train.size());
+                        long[] want = new long[kk];
+                        for (int j = 0; j < kk; j++) want[j] = order[j];
+                        KnnClassifier.Neighbours nb = got.get(i);
+                        assertEquals(r.getString(0), nb.id());
+                        long[] have = nb.indices().clone();
+                        if (orderedNeighbours) {
+                            assertArrayEquals(want, have, "k=" + k + " row " + r.getString(0));
+                        } else {
+                            long[] w = want.clone();
+                            java.util.Arrays.sort(w);
+                            java.util.Arrays.sort(have);
+                            assertArrayEquals(w, have, "k=" + k + " row " + r.getString(0));
+                        }
+                        for (int j = 0; j < kk; j++) assertEquals(train.get((int) nb.indices()[j]).getInt(2), nb.labels()[j]);
+                        assertEquals(reference(train, q, k, t), preds.get(r.getString(0)),
+                                "k=" + k + " T=" + t + " row " + r.getString(0));
+                    }
+                }
+            }
+        } finally {
+            trainDf.unpersist();
+            testDf.unpersist();
+        }
+    }
+
+    @Test
+    void distributedSearchMatchesBruteForceOverPartitionsAndChunks() {
+        Blobs blobs = new Blobs(4, 6, 1.0, 1.0, 21);
+        assertMatchesReference(blobs.rows("train", 10, 22), blobs.rows("test", 6, 23),
+                new int[]{1, 5, 17, 200}, new double[]{0.07, 1.0}, false);
+    }
+
+    @Test
+    void exactTiesGoToTheLowerTrainIndex() {
+        // Vectors whose cosines are exact in float and double (multiples of 1/4 after an exact
+        // normalisation): many exact ties in similarity, and in class totals.
+        double[][] atoms = {
+                {1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1},
+                {1, 1, 1, 1}, {1, -1, 1, -1}, {2, 2, -2, -2}, {0, 0, 0, 4}, {-1, 1, 1, 1}};
+        Random rnd = new Random(5);
+        List<Row> train = new ArrayList<>(), test = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            train.add(Blobs.row("t" + i, "train", rnd.nextInt(4), atoms[rnd.nextInt(atoms.length)]));
+        }
+        for (int i = 0; i < 14; i++) test.add(Blobs.row("q" + i, "test", rnd.nextInt(4), atoms[rnd.nextInt(atoms.length)]));
+        assertMatchesReference(train, test, new int[]{1, 7, 100}, new double[]{0.07, 1.0}, true);
+    }
+
     @Test
     void evaluateCountsAndCapsK() {
         Blobs blobs = new Blobs(3, 5, 4.0, 0.5, 31);

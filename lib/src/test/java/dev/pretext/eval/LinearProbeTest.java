@@ -5,6 +5,9 @@ import dev.pretext.spark.SparkTestBase;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -90,6 +93,41 @@ class LinearProbeTest extends SparkTestBase {
         UserError noCol = assertThrows(UserError.class,
                 () -> new LinearProbe().setFeaturesCol("features").fit(Blobs.table(spark, rows)));
         assertTrue(noCol.getMessage().contains("features"), noCol.getMessage());
+    }
+
+    /**
+     * 20,000-d vectors with a 1 MB read budget: the table is read back 6 rows per Parquet batch
+     * (the default 4096 rows would be 655 MB), cached in batches of 6 rows, and the probe fits and
+     * separates the classes.
+     */
+    @Test
+    void wideFeaturesAreReadInBoundedBatchesAndProbed(@TempDir Path dir) {
+        int dim = 20_000;
+        Blobs blobs = new Blobs(3, dim, 1.0, 1.0, 7);
+        List<Row> rows = new ArrayList<>(blobs.rows("train", 30, 8));
+        rows.addAll(blobs.rows("test", 10, 9));
+        String table = dir.resolve("features").toString();
+        spark.createDataFrame(rows, FeatureTable.SCHEMA).write().parquet(table);
+
+        long budget = 1L << 20;
+        assertTrue(8L * dim > budget / 4096, "wider than the budget at Spark's default batch");
+        Dataset<Row> features = FeatureTable.read(spark, table, budget);
+        assertEquals("6", features.sparkSession().conf().get(FeatureTable.BATCH_SIZE_CONF));
+        assertEquals("6", features.sparkSession().conf().get(FeatureTable.CACHE_BATCH_CONF));
+        assertEquals("4096", spark.conf().get(FeatureTable.BATCH_SIZE_CONF, "4096"), "the caller's session is untouched");
+
+        Dataset<Row> train = features.where("split = 'train'");
+        LinearProbeModel model = new LinearProbe().setRegParams(1e-2).setMaxIter(10).fit(train);
+        assertEquals(dim, model.numFeatures());
+        ProbeScores s = model.evaluate(features.where("split = 'test'"));
+        assertEquals(30, s.count());
+        assertTrue(s.top1() > 0.9, "top1 " + s.top1());
+
+        // narrow vectors keep Spark's default batch and the caller's session
+        String narrow = dir.resolve("narrow").toString();
+        spark.createDataFrame(new Blobs(2, 4, 1.0, 1.0, 1).rows("train", 3, 2), FeatureTable.SCHEMA).write().parquet(narrow);
+        assertTrue(FeatureTable.read(spark, narrow, budget).sparkSession() == spark);
+        assertThrows(UserError.class, () -> FeatureTable.read(spark, narrow, 0));
     }
 
     @Test
