@@ -44,28 +44,18 @@ public final class TableCommit implements AutoCloseable {
      * false, before any work is done.
      */
     public static TableCommit begin(Configuration conf, String out, boolean overwrite) {
-        if (out == null || out.isBlank()) {
-            throw new UserError("output table path is empty; give a directory path that does not exist yet");
-        }
-        try {
-            Path p = new Path(out);
-            FileSystem fs = p.getFileSystem(conf);
-            Path q = fs.makeQualified(p);
-            if (!overwrite && fs.exists(q)) {
-                throw existsError(q);
-            }
-            Path tmp = new Path(q.getParent(), q.getName() + ".tmp-" + UUID.randomUUID());
-            return new TableCommit(conf, fs, q, tmp, overwrite);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot check output " + out, e);
-        }
+        FileSystem fs = checkOutput(conf, out, overwrite);
+        Path q = fs.makeQualified(new Path(out));
+        Path tmp = new Path(q.getParent(), q.getName() + ".tmp-" + UUID.randomUUID());
+        return new TableCommit(conf, fs, q, tmp, overwrite);
     }
 
     /**
      * The check {@link #begin} makes, for commands to run before any work (before Spark starts):
-     * fails when {@code out} is empty, or exists and {@code overwrite} is false.
+     * fails when {@code out} is empty, or exists and {@code overwrite} is false. Returns the file
+     * system of {@code out}.
      */
-    public static void checkOutput(Configuration conf, String out, boolean overwrite) {
+    public static FileSystem checkOutput(Configuration conf, String out, boolean overwrite) {
         if (out == null || out.isBlank()) {
             throw new UserError("output table path is empty; give a directory path that does not exist yet");
         }
@@ -76,6 +66,7 @@ public final class TableCommit implements AutoCloseable {
             if (!overwrite && fs.exists(q)) {
                 throw existsError(q);
             }
+            return fs;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot check output " + out, e);
         }
