@@ -76,6 +76,11 @@ public final class Main {
             err.println("error: " + ue.getMessage());
             return 2;
         }
+        if (dev.pretext.jobs.Failures.outOfMemory(t)) {
+            // not a bug to report with a trace: a setting to raise
+            err.println("error in '" + command + "': " + dev.pretext.jobs.Failures.describe(t));
+            return 1;
+        }
         err.println("internal error in '" + command + "': " + t);
         t.printStackTrace(err);
         return 1;

@@ -113,6 +113,11 @@ public final class Checkpoints {
         }
         net.getConfiguration().setIterationCount(c.state().iterationCount());
         net.getConfiguration().setEpochCount(c.state().epochCount());
+        // A budget-fitted schedule carries the progress it had made; TrainingRun continues from it.
+        if (Schedules.of(net).orElse(null) instanceof BudgetSchedule
+                && Schedules.of(saved).orElse(null) instanceof BudgetSchedule savedSchedule) {
+            Schedules.set(net, savedSchedule);
+        }
         return c.state();
     }
 

@@ -123,6 +123,7 @@ public final class TrainingRun {
         double elapsedBefore = 0;
         String lastCheckpoint = null;
         Optional<Checkpoints.Checkpoint> latest = Checkpoints.findLatest(runDir);
+        Optional<org.nd4j.linalg.schedule.ISchedule> fresh = Schedules.of(net);
         if (latest.isPresent() && !resume) {
             throw new UserError("run directory " + runDir + " already holds checkpoints (newest "
                     + latest.get().dir().getFileName() + "); resume it or choose a new run directory");
@@ -148,6 +149,17 @@ public final class TrainingRun {
         Optional<BudgetSchedule> budget = timeBounded()
                 ? Schedules.of(net).filter(BudgetSchedule.class::isInstance).map(BudgetSchedule.class::cast)
                 : Optional.empty();
+        if (budget.isPresent() && latest.isPresent() && fresh.orElse(null) instanceof BudgetSchedule f) {
+            // A resume brings a new budget: the rest of an interrupted schedule is spread over it
+            // (from the progress the checkpoint had made), and a schedule that had reached its
+            // floor starts a new warm-up and decay (a warm restart) instead of training at the floor.
+            long s0 = net.getConfiguration().getIterationCount();
+            double p = budget.get().progress(s0);
+            BudgetSchedule resumed = new BudgetSchedule(f.getWarmupFraction(), f.getPeak(), f.getFloor(),
+                    s0 + f.getTotalSteps(), s0, p >= 0.999 ? 0.0 : p);
+            Schedules.set(net, resumed);
+            budget = Optional.of(resumed);
+        }
         long chunkStart = System.nanoTime();
         int chunkStartStep = net.getConfiguration().getIterationCount();
         double knn = Double.NaN;

@@ -266,6 +266,15 @@ class TrainingRunTest extends SparkTestBase {
         assertTrue(maxLr > 0.5 * peak, "warm-up reached near the peak: " + maxLr);
         assertTrue(lastLr < 0.3 * peak, "decayed by the end of the budget: " + lastLr);
         assertTrue(s.seconds() < 8 + 5, "ran " + s.seconds() + " s of an 8 s budget");
+
+        // a resume brings a new budget: the finished schedule restarts (warm-up, decay) instead of
+        // training at its floor
+        ComputationGraph again = TinyProblem.net(new Adam(BudgetSchedule.start(0.1, peak, 0.0, 100_000)), 4);
+        run(again, dir, 100_000).maxSeconds(4).epochBoundedSteps(400_000).resume(true).build().run();
+        List<JsonNode> after = metrics(dir).subList(m.size(), metrics(dir).size());
+        assertFalse(after.isEmpty());
+        double maxAfter = after.stream().mapToDouble(r -> r.get("lr").asDouble()).max().orElseThrow();
+        assertTrue(maxAfter > 0.3 * peak, "the resumed run trained at a real learning rate: " + maxAfter);
     }
 
     @Test
