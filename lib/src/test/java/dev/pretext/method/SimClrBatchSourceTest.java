@@ -35,7 +35,7 @@ class SimClrBatchSourceTest extends SparkTestBase {
         SimClrBatchSource src = new SimClrBatchSource(rdd, 32, new SimClrAugment(AugmentSpec.simclr(8)), MEAN, STD,
                 1, Methods.get("simclr"));
         JavaRDD<DataSet> epoch = src.epoch(0);
-        assertEquals(3, epoch.getNumPartitions());
+        assertEquals(1, epoch.getNumPartitions());
         List<Integer> perPartition = epoch.mapPartitions(it -> {
             int n = 0;
             while (it.hasNext()) {
@@ -49,11 +49,21 @@ class SimClrBatchSourceTest extends SparkTestBase {
     }
 
     @Test
+    void manySmallPartitionsThatWouldDropMuchOfTheDataAreMerged() {
+        // 1,500 images in 8 partitions of ~187 with batch 128: 1 batch each, 476 images dropped
+        JavaRDD<ImageRecord> rdd = jsc.parallelize(images(1500), 8);
+        SimClrBatchSource src = new SimClrBatchSource(rdd, 128, new SimClrAugment(AugmentSpec.simclr(8)), MEAN, STD,
+                1, Methods.get("simclr"));
+        assertEquals(1, src.epoch(0).getNumPartitions());
+        assertEquals(11 * 128, src.imagesPerEpoch());   // 92 dropped, not 476
+    }
+
+    @Test
     void wellFilledPartitionsAreKept() {
-        JavaRDD<ImageRecord> rdd = jsc.parallelize(images(128), 2);
+        JavaRDD<ImageRecord> rdd = jsc.parallelize(images(1280), 2);
         SimClrBatchSource src = new SimClrBatchSource(rdd, 32, new SimClrAugment(AugmentSpec.simclr(8)), MEAN, STD,
                 1, Methods.get("simclr"));
         assertEquals(2, src.epoch(0).getNumPartitions());
-        assertEquals(128, src.imagesPerEpoch());
+        assertEquals(1280, src.imagesPerEpoch());
     }
 }
