@@ -177,6 +177,7 @@ public final class LinearProbe extends Estimator<LinearProbeModel> {
             }
             Map<Double, Double> valAccuracy = new LinkedHashMap<>();
             double best = Double.NaN, bestAcc = -1;
+            LogisticRegressionModel bestModel = null;
             try {
                 for (double reg : getRegParams()) {
                     LogisticRegressionModel m = regression(reg).fit(fitScaled);
@@ -185,6 +186,7 @@ public final class LinearProbe extends Estimator<LinearProbeModel> {
                     if (acc > bestAcc || (acc == bestAcc && reg > best)) {
                         bestAcc = acc;
                         best = reg;
+                        bestModel = m;
                     }
                 }
             } finally {
@@ -200,7 +202,18 @@ public final class LinearProbe extends Estimator<LinearProbeModel> {
             } finally {
                 allScaled.unpersist();
             }
-            LinearProbeModel model = new LinearProbeModel(uid + "_model", finalScaler, finalLr, best, valAccuracy,
+            StandardScalerModel usedScaler = finalScaler;
+            if (stalled(finalLr) && !stalled(bestModel)) {
+                // MLlib's L-BFGS can give up on a line search at its first step ("Line search zoom
+                // failed") and return the initial coefficients: a constant classifier. Seen on
+                // 50,000 x 3,072 raw pixels. The model of the fit part, validated, is then kept.
+                System.err.printf(java.util.Locale.ROOT, "linear probe: the refit on all %d rows stopped after %d"
+                        + " L-BFGS iteration(s); keeping the model fitted on the fit part (%d rows, validation"
+                        + " top-1 %.3f)%n", n, iterations(finalLr), fitCount, bestAcc);
+                finalLr = bestModel;
+                usedScaler = scaler;
+            }
+            LinearProbeModel model = new LinearProbeModel(uid + "_model", usedScaler, finalLr, best, valAccuracy,
                     n, fitCount, valCount, numClasses, dimMin);
             model.setFeaturesCol(f).setLabelCol(getLabelCol());
             return model.setParent(this);
@@ -216,6 +229,15 @@ public final class LinearProbe extends Estimator<LinearProbeModel> {
      */
     private static Dataset<Row> scaled(StandardScalerModel scaler, Dataset<Row> part) {
         return scaler.transform(part).select("label", "scaled").persist(StorageLevel.MEMORY_AND_DISK_SER());
+    }
+
+    /** A fit that stopped at its first L-BFGS step (e.g. a failed line search): its coefficients are the start. */
+    static boolean stalled(LogisticRegressionModel m) {
+        return m != null && iterations(m) <= 1 && m.coefficientMatrix().numNonzeros() == 0;
+    }
+
+    private static int iterations(LogisticRegressionModel m) {
+        return m.hasSummary() ? m.summary().totalIterations() : Integer.MAX_VALUE;
     }
 
     private static StandardScaler scaler() {

@@ -21,7 +21,11 @@ class ConfigLoaderTest {
         assertEquals("resnet18-cifar", c.backbone);
         assertEquals(0.25, c.width, 0);
         assertEquals("paramavg", c.trainer);
-        assertEquals(0.5, c.temperature, 0);
+        assertEquals(0.2, c.temperature, 0);
+        assertEquals(1, c.workers);
+        assertEquals(0.003, c.lr, 0);
+        assertEquals(1000, c.monitorTrainImages);
+        assertEquals(500, c.monitorTestImages);
         assertEquals(3, c.mean.length);
         assertEquals(64, c.knnChunkMb);
         assertEquals(32, c.readBatchMb);
