@@ -146,7 +146,7 @@ class DocsConsistencyTest {
             String cmd = row.split(" ")[0];
             String help = run(cmd, "--help").out.replaceAll("\\s+", " ");
             // a metavar (DIR) or a list of choices (fail\|skip)
-            Matcher m = Pattern.compile("(--[a-z][a-z0-9-]*) ([A-Z]+\\b|[A-Za-z0-9:]+(?:\\\\?\\|[A-Za-z0-9:]+)+)")
+            Matcher m = Pattern.compile("(--[a-z][a-z0-9-]*) ([A-Za-z0-9:]+(?:\\\\?\\|[A-Za-z0-9:]+)+|[A-Z]+\\b)")
                     .matcher(row);
             while (m.find()) {
                 String takes = m.group(2).replace("\\|", "|");

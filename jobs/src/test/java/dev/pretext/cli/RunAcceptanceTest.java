@@ -50,7 +50,9 @@ class RunAcceptanceTest {
     void pretrainResumeWithAnotherModelIsRefusedAndLeavesConfigUnchanged() throws Exception {
         Path run = existingConv4Run();
         String before = Files.readString(run.resolve("config.conf"));
-        Captured c = run("pretrain", "--images", dir.resolve("nothere").toString(), "--run", run.toString(), "--resume",
+        // the stage takes data.format from the table's manifest first; the Parquet files are not needed
+        String images = TableFormatAndOutputTest.table(dir.resolve("images-cifar10"), "cifar10");
+        Captured c = run("pretrain", "--images", images, "--run", run.toString(), "--resume",
                 "--set", "run.id=c1", "--set", "run.dir=" + dir.resolve("runs"), "--set", "model.width=0.5");
         assertEquals(2, c.status, c.err);
         assertTrue(c.err.contains("model.width was 0.25, now 0.5"), c.err);
