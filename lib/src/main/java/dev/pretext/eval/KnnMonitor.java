@@ -132,19 +132,17 @@ public final class KnnMonitor implements EncoderMonitor {
 
     /** Weighted vote of the k most similar bank rows (ties: lower bank index; class ties: lower class). */
     int vote(float[] query, float[][] bankRows) {
-        int n = bankRows.length;
-        double[] sim = new double[n];
-        Integer[] order = new Integer[n];
-        for (int j = 0; j < n; j++) {
+        float[] sim = new float[bankRows.length];
+        for (int j = 0; j < bankRows.length; j++) {
             double s = 0;
             for (int d = 0; d < query.length; d++) s += query[d] * bankRows[j][d];
             sim[j] = (float) s;
-            order[j] = j;
         }
-        java.util.Arrays.sort(order, (x, y) -> sim[x] != sim[y] ? Double.compare(sim[y], sim[x]) : Integer.compare(x, y));
+        int[] nearest = new int[k];
+        int kept = KnnClassifier.Nearest.select(sim, k, nearest);
         double[] votes = new double[numClasses];
-        for (int j = 0; j < k; j++) {
-            votes[bankLabels[order[j]]] += Math.exp(sim[order[j]] / temperature);
+        for (int j = 0; j < kept; j++) {
+            votes[bankLabels[nearest[j]]] += Math.exp(sim[nearest[j]] / temperature);
         }
         int best = 0;
         for (int c = 1; c < numClasses; c++) if (votes[c] > votes[best]) best = c;
