@@ -7,12 +7,12 @@ import dev.pretext.data.ImageRecord;
 import dev.pretext.data.IngestJob;
 import dev.pretext.data.IngestResult;
 import dev.pretext.data.OnCorrupt;
-import dev.pretext.augment.SimClrAugment;
+import dev.pretext.augment.AugmentSpec;
 import dev.pretext.jobs.FeaturesStage;
 import dev.pretext.jobs.PretrainStage;
 import dev.pretext.method.Methods;
 import dev.pretext.method.PretextMethod;
-import dev.pretext.method.SimClrBatchSource;
+import dev.pretext.method.ViewsBatchSource;
 import dev.pretext.nn.CpuAcceleration;
 import dev.pretext.spark.SparkSessions;
 import dev.pretext.synth.SynthDatasetWriter;
@@ -25,7 +25,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 import java.io.BufferedReader;
 import java.io.File;
@@ -119,10 +119,10 @@ final class BenchCommand implements Command {
             result.put("ingest_images_per_s", ing.rows() / ingestS);
             System.err.printf(Locale.ROOT, "bench: ingest %d images in %.1f s%n", ing.rows(), ingestS);
 
-            PretextMethod method = Methods.get(cfg.methodName);
+            PretextMethod method = cfg.method();
             JavaRDD<ImageRecord> imgs = PretrainStage.pretrainImages(spark, cfg, table);
-            SimClrAugment aug = new SimClrAugment(PretrainStage.augmentSpec(cfg, 32));
-            SimClrBatchSource source = new SimClrBatchSource(imgs, batch, aug, cfg.mean, cfg.std, cfg.seed, method);
+            AugmentSpec aug = PretrainStage.augmentSpec(cfg, 32);
+            ViewsBatchSource source = new ViewsBatchSource(imgs, batch, aug, cfg.mean, cfg.std, cfg.seed, method);
             Map<String, Object> train = new LinkedHashMap<>();
             for (String trainer : a.get("trainers", "paramavg,shared").split(",")) {
                 train.put(trainer.trim(), benchTrainer(jsc, cfg, method, source, trainer.trim(), batches));
@@ -150,15 +150,15 @@ final class BenchCommand implements Command {
     }
 
     private static Map<String, Object> benchTrainer(JavaSparkContext jsc, PretextConfig cfg, PretextMethod method,
-                                                    SimClrBatchSource source, String trainer, int batches) {
+                                                    ViewsBatchSource source, String trainer, int batches) {
         ComputationGraph net = PretrainStage.buildNet(cfg, method, 32, 32, 1000, 0);
-        TrainerSettings settings = TrainerSettings.of(cfg.workers, 2 * cfg.batchSize)
-                .withAveragingFrequency(cfg.averagingFrequency).withSeed(cfg.seed);
+        TrainerSettings settings = TrainerSettings.of(cfg.workers, source.recipes().size() * cfg.batchSize)
+                .withAveragingFrequency(cfg.averagingFrequency).withSeed(cfg.seed).withHooks(method.stepHooks());
         Map<String, Object> r = new LinkedHashMap<>();
         try (DistributedTrainer t = DistributedTrainers.create(trainer, settings, jsc)) {
-            List<DataSet> all = source.epoch(0).take(batches + cfg.workers);
-            List<DataSet> warm = all.subList(0, Math.min(cfg.workers, all.size()));
-            List<DataSet> timed = all.subList(warm.size(), all.size());
+            List<MultiDataSet> all = source.epoch(0).take(batches + cfg.workers);
+            List<MultiDataSet> warm = all.subList(0, Math.min(cfg.workers, all.size()));
+            List<MultiDataSet> timed = all.subList(warm.size(), all.size());
             t.fitEpochChunk(net, jsc.parallelize(warm, cfg.workers));
             long t0 = System.nanoTime();
             long fitted = t.fitEpochChunk(net, jsc.parallelize(timed, cfg.workers));

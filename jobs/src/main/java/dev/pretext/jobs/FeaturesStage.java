@@ -9,7 +9,6 @@ import dev.pretext.eval.EncoderFeatures;
 import dev.pretext.eval.FeatureTable;
 import dev.pretext.eval.PixelFeatures;
 import dev.pretext.eval.PixelNormalization;
-import dev.pretext.method.Methods;
 import dev.pretext.method.PretextMethod;
 import dev.pretext.train.Checkpoints;
 import org.apache.spark.sql.Dataset;
@@ -61,7 +60,7 @@ public final class FeaturesStage {
 
     /** The same architecture as the run's, freshly initialised with the run seed. */
     public static ComputationGraph randomInit(PretextConfig cfg, int height, int width) {
-        PretextMethod method = Methods.get(cfg.methodName);
+        PretextMethod method = cfg.method();
         return PretrainStage.buildNet(cfg, method, height, width, 1, 0);
     }
 
@@ -73,7 +72,7 @@ public final class FeaturesStage {
             features = PixelFeatures.compute(images, cfg.rawPixelsSize);
         } else {
             PixelNormalization norm = new PixelNormalization(toDouble(cfg.mean), toDouble(cfg.std));
-            String layer = Methods.get(cfg.methodName).encoderLayer();
+            String layer = cfg.method().encoderLayer();
             features = new EncoderFeatures(net, layer, norm, BATCH).compute(images);
         }
         long t0 = System.nanoTime();

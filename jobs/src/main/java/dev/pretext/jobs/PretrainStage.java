@@ -2,15 +2,13 @@ package dev.pretext.jobs;
 
 import dev.pretext.UserError;
 import dev.pretext.augment.AugmentSpec;
-import dev.pretext.augment.SimClrAugment;
 import dev.pretext.config.PretextConfig;
 import dev.pretext.data.ImageRecord;
 import dev.pretext.data.ImagesTable;
-import dev.pretext.method.Methods;
 import dev.pretext.method.ModelSpec;
 import dev.pretext.method.PretextMethod;
-import dev.pretext.method.SimClrBatchSource;
-import dev.pretext.method.SimClrViewsBatchSource;
+import dev.pretext.method.ViewsBatchSource;
+import dev.pretext.method.StoredViewsBatchSource;
 import dev.pretext.train.BatchSource;
 import dev.pretext.train.DistributedTrainer;
 import dev.pretext.train.DistributedTrainers;
@@ -33,7 +31,7 @@ import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -99,11 +97,12 @@ public final class PretrainStage {
                                             ISchedule schedule) {
         Optimizer opt = Optimizers.create(cfg.optimizer, cfg.lr, cfg.weightDecay, schedule);
         ModelSpec spec = new ModelSpec(cfg.backbone, cfg.width, height, width, cfg.projectionDim,
-                cfg.projectionHidden, cfg.temperature, opt.updater(), 0.0);
+                cfg.projectionHidden, opt.updater(), 0.0);
         ComputationGraphConfiguration conf = method.configuration(spec, cfg.seed);
         applyRegularization(conf, opt);
         ComputationGraph net = new ComputationGraph(conf);
         net.init();
+        method.initialise(net);
         return net;
     }
 
@@ -146,20 +145,24 @@ public final class PretrainStage {
     public static RunSummary run(SparkSession spark, PretextConfig cfg, String imagesDir, String viewsDir,
                                  Path runDir, boolean resume) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        PretextMethod method = Methods.get(cfg.methodName);
+        PretextMethod method = cfg.method();
+        method.refusal(cfg.trainer, cfg.workers).ifPresent(why -> {
+            throw new UserError(why);
+        });
         JavaRDD<ImageRecord> images = pretrainImages(spark, cfg, imagesDir);
         ImageRecord first = images.take(1).stream().findFirst().orElseThrow(() -> new UserError(
                 "images table " + imagesDir + " has no images in the pre-training splits " + cfg.pretrainSplits));
-        SimClrAugment augment = new SimClrAugment(augmentSpec(cfg, first.height()));
+        AugmentSpec augment = augmentSpec(cfg, first.height());
+        int views = method.views(augment).size();
         BatchSource source = viewsDir == null
-                ? new SimClrBatchSource(images, cfg.batchSize, augment, cfg.mean, cfg.std, cfg.seed, method)
-                : new SimClrViewsBatchSource(spark, viewsDir, cfg.batchSize, cfg.mean, cfg.std, method);
+                ? new ViewsBatchSource(images, cfg.batchSize, augment, cfg.mean, cfg.std, cfg.seed, method)
+                : new StoredViewsBatchSource(spark, viewsDir, cfg.batchSize, cfg.mean, cfg.std, method, augment);
         long batchesPerEpoch = source.imagesPerEpoch() / cfg.batchSize;
         long stepsPerEpoch = (batchesPerEpoch + cfg.workers - 1) / cfg.workers;
         long total = stepsPerEpoch * cfg.epochs;
         long warmup = Math.round(stepsPerEpoch * cfg.warmupEpochs);
-        int h = augment.spec().outputHeightFor(first.height());
-        int w = augment.spec().outputWidthFor(first.width());
+        int h = augment.outputHeightFor(first.height());
+        int w = augment.outputWidthFor(first.width());
         ComputationGraph net = buildNet(cfg, method, h, w, schedule(cfg, total, warmup,
                 Math.max(1, stepsPerEpoch / Math.max(1, cfg.chunksPerEpoch))));
         if (cfg.maxSeconds > 0 && cfg.trainer.equals("shared")) {
@@ -172,9 +175,9 @@ public final class PretrainStage {
                 method.name(), cfg.backbone, cfg.width, net.numParams(), source.imagesPerEpoch(), batchesPerEpoch,
                 cfg.batchSize, cfg.trainer, cfg.workers, cfg.epochs,
                 cfg.maxSeconds > 0 ? ", budget " + (long) cfg.maxSeconds + " s" : "");
-        DataSet monitor = source.epoch(0).first();
-        TrainerSettings settings = TrainerSettings.of(cfg.workers, 2 * cfg.batchSize)
-                .withAveragingFrequency(cfg.averagingFrequency).withSeed(cfg.seed);
+        MultiDataSet monitor = source.epoch(0).first();
+        TrainerSettings settings = TrainerSettings.of(cfg.workers, views * cfg.batchSize)
+                .withAveragingFrequency(cfg.averagingFrequency).withSeed(cfg.seed).withHooks(method.stepHooks());
         try (DistributedTrainer trainer = DistributedTrainers.create(cfg.trainer, settings, jsc)) {
             return TrainingRun.builder()
                     .net(net).source(source).trainer(trainer)

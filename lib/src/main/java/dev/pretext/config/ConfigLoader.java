@@ -91,7 +91,14 @@ public final class ConfigLoader {
     static PretextConfig build(Config experiment, List<String> overrides) {
         Config sets = parseOverrides(overrides);
         Config upper = sets.withFallback(experiment);
+        // Every method's own keys (method.<name>.*) are declared, with their defaults, in its file.
         Config reference = resource("reference.conf");
+        for (String m : dev.pretext.method.Methods.names()) {
+            Config own = optionalResource("methods/" + m + ".conf");
+            if (own.hasPath("method." + m)) {
+                reference = reference.withFallback(own.getConfig("method." + m).atPath("method." + m));
+            }
+        }
         checkKnownKeys(upper, reference);
         String format = upper.withFallback(reference).getString("data.format");
         String method = upper.withFallback(reference).getString("method.name");

@@ -17,8 +17,6 @@ public final class PretextConfig implements Serializable {
     public static final List<String> FORMATS = List.of("cifar10", "cifar100", "stl10", "imagefolder");
     /** The formats read by the binary readers (the rest: image folders). */
     public static final List<String> BINARY_FORMATS = List.of("cifar10", "cifar100", "stl10");
-    public static final List<String> METHODS = List.of("simclr");
-    public static final List<String> BACKBONES = List.of("resnet18-cifar", "conv4");
     public static final List<String> TRAINERS = List.of("paramavg", "shared");
     public static final List<String> OPTIMIZERS = List.of("adam", "adamw", "sgd");
 
@@ -69,7 +67,8 @@ public final class PretextConfig implements Serializable {
     public final long seed;
 
     public final String methodName;
-    public final double temperature;
+    /** {@code method.<method.name>.*}: the selected method's own keys, validated by it. */
+    public final dev.pretext.method.MethodParams methodParams;
     public final int projectionDim;
     public final int projectionHidden;
 
@@ -182,12 +181,16 @@ public final class PretextConfig implements Serializable {
         }
         seed = get(c, "run.seed", () -> c.getLong("run.seed"), "an integer");
 
-        methodName = oneOf(c, "method.name", METHODS);
-        temperature = dblIn(c, "method.temperature", 1e-4, 100);
+        methodName = oneOf(c, "method.name", dev.pretext.method.Methods.names());
+        String own = "method." + methodName;
+        methodParams = new dev.pretext.method.MethodParams(methodName, c.hasPath(own)
+                ? get(c, own, () -> c.getConfig(own).root().unwrapped(), "an object of the method's keys")
+                : java.util.Map.of());
+        dev.pretext.method.Methods.create(methodName, methodParams);  // validates method.<name>.*
         projectionDim = intIn(c, "method.projection-dim", 2, 65_536);
         projectionHidden = intIn(c, "method.projection-hidden", 0, 65_536);
 
-        backbone = oneOf(c, "model.backbone", BACKBONES);
+        backbone = oneOf(c, "model.backbone", dev.pretext.nn.Backbones.names());
         width = dblIn(c, "model.width", 0.01, 8);
 
         augmentMode = oneOf(c, "augment.mode", List.of("on-the-fly", "materialised"));
@@ -238,6 +241,11 @@ public final class PretextConfig implements Serializable {
     /** The resolved configuration as HOCON, saved as {@code config.conf} in each run. */
     public String render() {
         return rendered;
+    }
+
+    /** The selected method, configured by its keys. */
+    public dev.pretext.method.PretextMethod method() {
+        return dev.pretext.method.Methods.create(methodName, methodParams);
     }
 
     private interface Getter<T> {

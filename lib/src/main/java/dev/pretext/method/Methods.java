@@ -1,22 +1,113 @@
 package dev.pretext.method;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
 import dev.pretext.UserError;
-
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 
-/** The methods users select by {@code method.name}. */
+/**
+ * The one registry of methods: {@code method.name}'s allowed values, {@code bin/pretext methods}
+ * and the validation of {@code method.<name>.*} all come from it. Each entry is one class; its
+ * defaults are in {@code pretext/methods/<name>.conf}.
+ */
 public final class Methods {
+
+    /**
+     * @param name    what {@code method.name} selects
+     * @param summary one line: what it computes and where it comes from
+     * @param inputs  what an example needs (views and their recipes, extra columns)
+     * @param keys    its {@code method.<name>.*} keys
+     */
+    public record Entry(String name, String summary, String inputs, List<MethodKey> keys,
+                        Function<MethodParams, PretextMethod> factory) {
+    }
+
+    private static final Map<String, Entry> ALL = new LinkedHashMap<>();
+
+    static {
+        add(new Entry(SimClr.NAME, "SimCLR: NT-Xent over the 2B projections, diagonal excluded (Chen et al. 2020)",
+                "2 views, the augment.* recipe", SimClr.KEYS, SimClr::new));
+    }
+
     private Methods() {
     }
 
-    public static List<String> names() {
-        return List.of(SimClr.NAME);
+    private static void add(Entry e) {
+        ALL.put(e.name(), e);
     }
 
-    public static PretextMethod get(String name) {
-        if (SimClr.NAME.equals(name)) {
-            return new SimClr();
+    public static List<String> names() {
+        return List.copyOf(ALL.keySet());
+    }
+
+    public static List<Entry> entries() {
+        return List.copyOf(ALL.values());
+    }
+
+    /** @throws UserError for an unknown name, listing the valid ones */
+    public static Entry entry(String name) {
+        Entry e = ALL.get(name);
+        if (e == null) {
+            throw new UserError("unknown method '" + name + "'; available: " + String.join(", ", names()));
         }
-        throw new UserError("unknown method '" + name + "'; available: " + String.join(", ", names()));
+        return e;
+    }
+
+    /** The method {@code name} configured by its keys (unknown keys and bad values are {@link UserError}s). */
+    public static PretextMethod create(String name, MethodParams params) {
+        Entry e = entry(name);
+        params.checkKeys(e.keys());
+        return e.factory().apply(params);
+    }
+
+    /** The method with its defaults from {@code pretext/methods/<name>.conf}. */
+    public static PretextMethod withDefaults(String name) {
+        return create(name, new MethodParams(name, defaults(name)));
+    }
+
+    /** The defaults of {@code method.<name>.*}, from {@code pretext/methods/<name>.conf}. */
+    public static Map<String, Object> defaults(String name) {
+        entry(name);
+        Config c = ConfigFactory.parseResources(Methods.class.getClassLoader(), "pretext/methods/" + name + ".conf");
+        String path = "method." + name;
+        return c.hasPath(path) ? new LinkedHashMap<>(c.getConfig(path).root().unwrapped()) : new LinkedHashMap<>();
+    }
+
+    /** {@code bin/pretext methods}: every method, its inputs, its keys with their defaults and meaning. */
+    public static String describe() {
+        StringBuilder sb = new StringBuilder();
+        for (Entry e : ALL.values()) {
+            Config c = ConfigFactory.parseResources(Methods.class.getClassLoader(), "pretext/methods/" + e.name() + ".conf");
+            sb.append(e.name()).append(": ").append(e.summary()).append('\n');
+            sb.append("  inputs: ").append(e.inputs()).append('\n');
+            List<String> lines = new ArrayList<>();
+            for (MethodKey k : e.keys()) {
+                String path = "method." + e.name() + "." + k.name();
+                String def = c.hasPath(path) ? c.getValue(path).render(ConfigRenderOptions.concise()) : "(none)";
+                lines.add(String.format("  %-32s %-14s %s", path, def, k.description()));
+            }
+            sb.append(String.join("\n", lines)).append(lines.isEmpty() ? "" : "\n");
+            String other = overrides(c, e.name());
+            if (!other.isEmpty()) {
+                sb.append("  also sets: ").append(other).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String overrides(Config c, String name) {
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<String, com.typesafe.config.ConfigValue> kv : c.entrySet()) {
+            if (!kv.getKey().startsWith("method." + name + ".") && !kv.getKey().equals("method.name")) {
+                out.add(kv.getKey() + " = " + kv.getValue().render(ConfigRenderOptions.concise()));
+            }
+        }
+        java.util.Collections.sort(out);
+        return String.join(", ", out);
     }
 }

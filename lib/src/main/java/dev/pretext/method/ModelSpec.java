@@ -2,11 +2,11 @@ package dev.pretext.method;
 
 import dev.pretext.UserError;
 import dev.pretext.nn.Backbones;
-import dev.pretext.nn.NtXentLoss;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
- * What a method needs to build its training graph. Validated on construction; errors name the field.
+ * What every method needs to build its training graph (a method's own settings, such as a
+ * temperature, are its {@code method.<name>.*} keys, not here). Validated on construction; errors name the field.
  *
  * @param backbone         a name from {@link Backbones#names()}
  * @param width            channel width multiplier (1.0 = the published widths)
@@ -14,12 +14,11 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * @param inputWidth       image width in pixels
  * @param projectionDim    output size of the projection head (SimCLR: 128)
  * @param projectionHidden hidden size of the projection head; 0 = the backbone's feature dimension
- * @param temperature      softmax temperature of contrastive losses (SimCLR: 0.5)
  * @param updater          DL4J optimiser with its learning rate, e.g. {@code new Adam(1e-3)}
  * @param weightDecay      L2 coefficient on weights (coupled, as PyTorch's {@code weight_decay}); 0 = none
  */
 public record ModelSpec(String backbone, double width, int inputHeight, int inputWidth, int projectionDim,
-        int projectionHidden, double temperature, IUpdater updater, double weightDecay) {
+        int projectionHidden, IUpdater updater, double weightDecay) {
 
     public static final int DEFAULT_PROJECTION_DIM = 128;
 
@@ -38,9 +37,6 @@ public record ModelSpec(String backbone, double width, int inputHeight, int inpu
             throw new UserError("model projection hidden size must be >= 0 (0 = backbone feature size), got "
                     + projectionHidden);
         }
-        if (!(temperature > 0) || Double.isInfinite(temperature)) {
-            throw new UserError("model temperature must be a positive number, got " + temperature);
-        }
         if (updater == null) {
             throw new UserError("model updater (optimiser) is missing");
         }
@@ -49,10 +45,9 @@ public record ModelSpec(String backbone, double width, int inputHeight, int inpu
         }
     }
 
-    /** SimCLR defaults: 128-d projection, hidden = feature dimension, temperature 0.5, no weight decay. */
+    /** Defaults: 128-d projection, hidden = feature dimension, no weight decay. */
     public static ModelSpec of(String backbone, double width, int inputHeight, int inputWidth, IUpdater updater) {
-        return new ModelSpec(backbone, width, inputHeight, inputWidth, DEFAULT_PROJECTION_DIM, 0,
-                NtXentLoss.DEFAULT_TEMPERATURE, updater, 0.0);
+        return new ModelSpec(backbone, width, inputHeight, inputWidth, DEFAULT_PROJECTION_DIM, 0, updater, 0.0);
     }
 
     /** The projection head's hidden size, resolving 0 to the backbone's feature dimension. */

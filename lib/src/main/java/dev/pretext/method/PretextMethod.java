@@ -1,28 +1,47 @@
 package dev.pretext.method;
 
+import dev.pretext.augment.AugmentSpec;
+import dev.pretext.augment.ViewRecipe;
 import dev.pretext.nn.Backbones;
+import java.io.Serializable;
+import java.util.List;
+import java.util.Optional;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.dataset.DataSet;
+import org.deeplearning4j.spark.api.TrainingHook;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
- * A self-supervised method: how to build its training graph (shared backbone, heads, loss layer),
- * how to assemble a minibatch from augmented views, and which vertex is the encoder to evaluate.
- * Methods never talk to Spark; trainers never know which method they train.
+ * A self-supervised method: one class, with its loss in {@code nn} and its defaults in
+ * {@code pretext/methods/<name>.conf}. It declares what an example needs (K views, each with its
+ * augmentation recipe), builds its training graph, assembles a {@link MultiDataSet} minibatch, names
+ * its per-step hooks (which hold no state: state lives in the graph's parameters, so it is
+ * checkpointed, shipped to the workers and resumed with the model) and says which vertex is the
+ * encoder to evaluate. The pretrain stage, the batch sources and the trainers contain no method
+ * names; instances are configured ({@link Methods#create}) and serialisable, so the batch sources
+ * ship them to the executors.
  */
-public interface PretextMethod {
+public interface PretextMethod extends Serializable {
 
-    /** The name users select it by, e.g. {@code simclr}. */
+    /** The name users select it by ({@code method.name}). */
     String name();
 
-    /** The training graph's configuration (FLOAT, NCHW input {@link Backbones#INPUT}). */
+    /** The recipe of every view of an image, in view order (the list's size is K, at least 1). */
+    List<ViewRecipe> views(AugmentSpec base);
+
+    /** The training graph's configuration (FLOAT, NCHW image input {@link Backbones#INPUT}). */
     ComputationGraphConfiguration configuration(ModelSpec spec, long seed);
 
-    /** The initialised training graph: {@code configuration(spec, seed)}, built and {@code init()}ed. */
+    /** The initialised training graph: {@code configuration(spec, seed)}, built, {@code init()}ed and {@link #initialise}d. */
     default ComputationGraph build(ModelSpec spec, long seed) {
         ComputationGraph g = new ComputationGraph(configuration(spec, seed));
         g.init();
+        initialise(g);
         return g;
+    }
+
+    /** After {@code init()} on a fresh graph (not on a resumed one): e.g. copy the online network into its target twin. */
+    default void initialise(ComputationGraph graph) {
     }
 
     /** Vertex whose activations are the representation to evaluate (frozen features, probes). */
@@ -31,10 +50,27 @@ public interface PretextMethod {
     }
 
     /**
-     * Assembles one minibatch from two augmented views of the same {@code batchSize} source images,
-     * each a float[] NCHW tensor [batchSize, 3, height, width] with image i's view at row i in both.
-     * The result must be fitted as one minibatch: never split or merged (see {@link
-     * dev.pretext.nn.PairIds#check}).
+     * One minibatch from the views of {@code batchSize} images: {@code views[k]} holds view k of
+     * every image as float NCHW [batchSize, 3, height, width] (image i at row i). The result is
+     * fitted as one minibatch: never split or merged.
      */
-    DataSet assemble(float[] viewA, float[] viewB, int batchSize, int height, int width);
+    MultiDataSet assemble(float[][] views, int batchSize, int height, int width);
+
+    /** Hooks the trainer runs inside the workers around every minibatch (e.g. the EMA target update). */
+    default List<TrainingHook> stepHooks() {
+        return List.of();
+    }
+
+    /**
+     * Why this method cannot be trained correctly by {@code trainer} with {@code workers} workers,
+     * naming the alternative; empty when it can. The pretrain stage refuses such a run at start.
+     */
+    default Optional<String> refusal(String trainer, int workers) {
+        if (!stepHooks().isEmpty() && trainer.equals("shared")) {
+            return Optional.of("method " + name() + " updates its target network after every step, and"
+                    + " train.trainer = shared never runs per-step hooks (DL4J's shared trainer keeps a"
+                    + " non-gradient change on one worker): use train.trainer = paramavg");
+        }
+        return Optional.empty();
+    }
 }

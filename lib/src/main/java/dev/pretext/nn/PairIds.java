@@ -53,13 +53,52 @@ public final class PairIds {
         check(ids);
     }
 
+    /**
+     * Labels [K*B, 1] for K views stacked in blocks (view k of image i at row k*B + i): ids 0..B-1,
+     * K times. {@code stacked(B, 2)} is {@link #stacked(int)}.
+     */
+    public static float[] stacked(int images, int views) {
+        if (images < 1 || views < 1) {
+            throw new IllegalArgumentException("a view batch needs >= 1 image and >= 1 view, got " + images + " and "
+                    + views);
+        }
+        float[] ids = new float[images * views];
+        for (int k = 0; k < views; k++) {
+            for (int i = 0; i < images; i++) {
+                ids[k * images + i] = i;
+            }
+        }
+        return ids;
+    }
+
+    /** Checks that every id of a [K*B, 1] column occurs exactly {@code views} times (the K views of one image). */
+    public static void check(INDArray labels, int views) {
+        if (labels == null || labels.rank() != 2 || labels.size(1) != 1) {
+            throw new IllegalArgumentException("view-id labels must have shape [N, 1], got "
+                    + (labels == null ? "none" : java.util.Arrays.toString(labels.shape())));
+        }
+        double[] ids = new double[(int) labels.size(0)];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = labels.getDouble(i, 0);
+        }
+        check(ids, views);
+    }
+
     /** As {@link #check(INDArray)}, on the id column as a plain array. */
     public static void check(double[] ids) {
+        check(ids, 2);
+    }
+
+    /** Every id occurs exactly {@code views} times. */
+    public static void check(double[] ids, int views) {
         int n = ids.length;
-        if (n < 2 || n % 2 != 0) {
-            throw new IllegalArgumentException("a two-view batch needs an even number of rows >= 2 (two views per"
-                    + " image), got " + n + " rows: was the minibatch split or merged (batch size per worker"
-                    + " different from the assembled batch size)?");
+        if (views < 2) {
+            return;
+        }
+        if (n < views || n % views != 0) {
+            throw new IllegalArgumentException("a " + views + "-view batch needs a multiple of " + views
+                    + " rows (" + views + " views per image), got " + n + " rows: was the minibatch split or merged"
+                    + " (batch size per worker different from the assembled batch size)?");
         }
         Map<Double, Integer> firstRow = new HashMap<>();
         Map<Double, Integer> count = new HashMap<>();
@@ -71,17 +110,17 @@ public final class PairIds {
             }
             firstRow.putIfAbsent(id, i);
             int c = count.merge(id, 1, Integer::sum);
-            if (c > 2) {
-                throw new IllegalArgumentException("pair id " + (long) id + " occurs more than twice (rows "
-                        + firstRow.get(id) + ", ..., " + i + "): the minibatch holds more than two views of one"
-                        + " image, e.g. two batches were merged");
+            if (c > views) {
+                throw new IllegalArgumentException("pair id " + (long) id + " occurs more than " + views + " times (rows "
+                        + firstRow.get(id) + ", ..., " + i + "): the minibatch holds more than " + views
+                        + " views of one image, e.g. two batches were merged");
             }
         }
         for (Map.Entry<Double, Integer> e : count.entrySet()) {
-            if (e.getValue() != 2) {
+            if (e.getValue() != views) {
                 throw new IllegalArgumentException("pair id " + e.getKey().longValue() + " (row "
-                        + firstRow.get(e.getKey()) + ") has no partner in the minibatch: its other view is"
-                        + " missing, e.g. the batch was split");
+                        + firstRow.get(e.getKey()) + ") has " + (e.getValue() - 1) + " partner(s) in the minibatch,"
+                        + " not " + (views - 1) + ": a view is missing, e.g. the batch was split");
             }
         }
     }

@@ -20,15 +20,24 @@ public final class Projector {
 
     /** Adds the head reading {@code input} ([N, inDim]); returns {@link #OUTPUT} ([N, outDim]). */
     public static String addTo(GraphBuilder g, String input, int inDim, int hiddenDim, int outDim) {
+        return addTo(g, "proj", input, inDim, hiddenDim, outDim);
+    }
+
+    /**
+     * The same Linear - BN - ReLU - Linear head under other names ({@code <prefix>_fc1}, {@code
+     * <prefix>_bn}, {@code <prefix>_relu}, {@code <prefix>_fc2}): BYOL's, SimSiam's and MSBReg's
+     * predictor is this head with prefix {@code pred}. Returns {@code <prefix>_fc2}.
+     */
+    public static String addTo(GraphBuilder g, String prefix, String input, int inDim, int hiddenDim, int outDim) {
         if (inDim < 1 || hiddenDim < 1 || outDim < 1) {
             throw new IllegalArgumentException("projector sizes must be positive: in " + inDim + ", hidden "
                     + hiddenDim + ", out " + outDim);
         }
-        g.addLayer("proj_fc1", linear(inDim, hiddenDim, false), input);
-        ConvBlocks.bn(g, "proj_bn", "proj_fc1");
-        ConvBlocks.relu(g, "proj_relu", "proj_bn");
-        g.addLayer(OUTPUT, linear(hiddenDim, outDim, true), "proj_relu");
-        return OUTPUT;
+        g.addLayer(prefix + "_fc1", linear(inDim, hiddenDim, false), input);
+        ConvBlocks.bn(g, prefix + "_bn", prefix + "_fc1");
+        ConvBlocks.relu(g, prefix + "_relu", prefix + "_bn");
+        g.addLayer(prefix + "_fc2", linear(hiddenDim, outDim, true), prefix + "_relu");
+        return prefix + "_fc2";
     }
 
     private static DenseLayer linear(int in, int out, boolean bias) {

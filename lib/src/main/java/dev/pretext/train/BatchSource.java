@@ -1,7 +1,7 @@
 package dev.pretext.train;
 
 import org.apache.spark.api.java.JavaRDD;
-import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
  * Where a {@link TrainingRun} gets its minibatches. Each element of an epoch's RDD is exactly one
@@ -10,7 +10,7 @@ import org.nd4j.linalg.dataset.DataSet;
  */
 public interface BatchSource {
     /** Minibatches of epoch {@code epoch} (0-based); not cached. */
-    JavaRDD<DataSet> epoch(int epoch);
+    JavaRDD<MultiDataSet> epoch(int epoch);
 
     /** Source images one epoch covers (for images/s; a two-view batch of N images counts N). */
     long imagesPerEpoch();

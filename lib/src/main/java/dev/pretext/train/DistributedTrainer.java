@@ -2,7 +2,7 @@ package dev.pretext.train;
 
 import org.apache.spark.api.java.JavaRDD;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
  * Data-parallel training of a DL4J {@link ComputationGraph} on Spark, behind an interface of our own
@@ -21,7 +21,7 @@ import org.nd4j.linalg.dataset.DataSet;
 public interface DistributedTrainer extends AutoCloseable {
 
     /** Fits {@code net} on every minibatch of {@code batches} once; returns the number of minibatches. */
-    long fitEpochChunk(ComputationGraph net, JavaRDD<DataSet> batches);
+    long fitEpochChunk(ComputationGraph net, JavaRDD<MultiDataSet> batches);
 
     /** {@code paramavg} or {@code shared}. */
     String name();

@@ -6,7 +6,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
-import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
  * {@code paramavg}: DL4J's synchronous parameter averaging. Each worker fits
@@ -36,11 +36,12 @@ public final class ParameterAveragingTrainer implements DistributedTrainer {
                 .saveUpdater(true)
                 .rddTrainingApproach(RDDTrainingApproach.Direct)
                 .rngSeed(settings.seed())
+                .trainingHooks(settings.hooks())
                 .build();
     }
 
     @Override
-    public long fitEpochChunk(ComputationGraph net, JavaRDD<DataSet> batches) {
+    public long fitEpochChunk(ComputationGraph net, JavaRDD<MultiDataSet> batches) {
         if (spark == null || spark.getNetwork() != net) {
             spark = new SparkComputationGraph(jsc, net, master);
         }

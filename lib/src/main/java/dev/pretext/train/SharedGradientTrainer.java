@@ -1,5 +1,6 @@
 package dev.pretext.train;
 
+import dev.pretext.UserError;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -7,7 +8,7 @@ import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.Adapt
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
-import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
 
 /**
@@ -37,6 +38,10 @@ public final class SharedGradientTrainer implements DistributedTrainer {
     SharedGradientTrainer(JavaSparkContext jsc, TrainerSettings settings) {
         this.jsc = jsc;
         this.settings = settings;
+        if (!settings.hooks().isEmpty()) {
+            throw new UserError("train.trainer = shared cannot run per-step hooks (DL4J's shared trainer never calls"
+                    + " them): use train.trainer = paramavg");
+        }
         if (System.getProperty(AERON_UNBLOCK) == null) {
             System.setProperty(AERON_UNBLOCK, "60000000000");
         }
@@ -65,7 +70,7 @@ public final class SharedGradientTrainer implements DistributedTrainer {
     }
 
     @Override
-    public long fitEpochChunk(ComputationGraph net, JavaRDD<DataSet> batches) {
+    public long fitEpochChunk(ComputationGraph net, JavaRDD<MultiDataSet> batches) {
         if (spark == null) {
             spark = new SparkComputationGraph(jsc, net, master);
         } else if (spark.getNetwork() != net) {

@@ -3,7 +3,7 @@ package dev.pretext.train;
 import org.apache.spark.api.java.JavaRDD;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
-import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
  * One fit of a DL4J Spark master, as both trainers do it: every minibatch checked for its exact
@@ -16,13 +16,13 @@ final class SparkFit {
     }
 
     /** @return the number of minibatches fitted */
-    static long fit(SparkComputationGraph spark, ComputationGraph net, JavaRDD<DataSet> batches,
+    static long fit(SparkComputationGraph spark, ComputationGraph net, JavaRDD<MultiDataSet> batches,
                     TrainerSettings settings) {
-        JavaRDD<DataSet> checked = batches.map(new ExactBatchSize(settings.batchSize()));
+        JavaRDD<MultiDataSet> checked = batches.map(new ExactBatchSize(settings.batchSize()));
         int before = net.getConfiguration().getIterationCount();
         int epochCount = net.getConfiguration().getEpochCount();
         try {
-            spark.fit(checked);
+            spark.fitMultiDataSet(checked);
             // the master persisted `checked`; counting reads that cache
             long n = checked.count();
             IterationAccounting.advance(net, before, n, settings.workers());

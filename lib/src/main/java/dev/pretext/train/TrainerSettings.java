@@ -13,9 +13,12 @@ import dev.pretext.UserError;
  * @param controllerAddress  shared: address of the driver for the Aeron mesh; null picks
  *                           127.0.0.1 for a local master and {@code spark.driver.host} otherwise
  * @param sharingThreshold   shared: initial threshold of the adaptive gradient encoding
+ * @param hooks              per-minibatch hooks run inside the workers (a method's EMA target update);
+ *                           paramavg calls them around every minibatch, shared cannot (it refuses them)
  */
 public record TrainerSettings(int workers, int batchSize, int averagingFrequency, int prefetchBatches, long seed,
-                              String controllerAddress, double sharingThreshold) {
+                              String controllerAddress, double sharingThreshold,
+                              java.util.List<org.deeplearning4j.spark.api.TrainingHook> hooks) {
     public static final int DEFAULT_AVERAGING_FREQUENCY = 5;
     public static final double DEFAULT_SHARING_THRESHOLD = 1e-3;
 
@@ -35,19 +38,26 @@ public record TrainerSettings(int workers, int batchSize, int averagingFrequency
         if (!(sharingThreshold > 0)) {
             throw new UserError("trainer sharing threshold must be > 0, got " + sharingThreshold);
         }
+        hooks = hooks == null ? java.util.List.of() : java.util.List.copyOf(hooks);
     }
 
     public static TrainerSettings of(int workers, int batchSize) {
         return new TrainerSettings(workers, batchSize, DEFAULT_AVERAGING_FREQUENCY, 0, 12345L, null,
-                DEFAULT_SHARING_THRESHOLD);
+                DEFAULT_SHARING_THRESHOLD, java.util.List.of());
     }
 
     public TrainerSettings withAveragingFrequency(int f) {
-        return new TrainerSettings(workers, batchSize, f, prefetchBatches, seed, controllerAddress, sharingThreshold);
+        return new TrainerSettings(workers, batchSize, f, prefetchBatches, seed, controllerAddress, sharingThreshold,
+                hooks);
     }
 
     public TrainerSettings withSeed(long s) {
         return new TrainerSettings(workers, batchSize, averagingFrequency, prefetchBatches, s, controllerAddress,
-                sharingThreshold);
+                sharingThreshold, hooks);
+    }
+
+    public TrainerSettings withHooks(java.util.List<org.deeplearning4j.spark.api.TrainingHook> h) {
+        return new TrainerSettings(workers, batchSize, averagingFrequency, prefetchBatches, seed, controllerAddress,
+                sharingThreshold, h);
     }
 }

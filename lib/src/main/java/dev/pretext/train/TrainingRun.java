@@ -16,7 +16,7 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.learning.config.IUpdater;
 import scala.reflect.ClassTag$;
 
@@ -49,7 +49,7 @@ public final class TrainingRun {
     private final int epochs;
     private final double maxSeconds;
     private final Path runDir;
-    private final DataSet monitor;
+    private final MultiDataSet monitor;
     private final String embeddingLayer;
     private final int chunksPerEpoch;
     private final boolean resume;
@@ -83,8 +83,8 @@ public final class TrainingRun {
         if (b.collapsePatience < 1) {
             throw new UserError("collapse patience must be >= 1, got " + b.collapsePatience);
         }
-        if (monitor.numExamples() < 2) {
-            throw new UserError("the monitor batch needs at least 2 examples, got " + monitor.numExamples());
+        if (monitor.getFeatures(0).size(0) < 2) {
+            throw new UserError("the monitor batch needs at least 2 examples, got " + monitor.getFeatures(0).size(0));
         }
         if (net.getConfiguration().getVertices().get(embeddingLayer) == null) {
             throw new UserError("embedding layer '" + embeddingLayer + "' is not a vertex of the network; vertices: "
@@ -172,7 +172,7 @@ public final class TrainingRun {
         int epochsCompleted = startEpoch;
         int chunksCompleted = startChunk;
         for (int e = startEpoch; e < epochs; e++) {
-            JavaRDD<DataSet> all = source.epoch(e);
+            JavaRDD<MultiDataSet> all = source.epoch(e);
             int parts = all.getNumPartitions();
             int chunks = e == startEpoch && resumedChunks > 0 ? resumedChunks : Math.min(chunksPerEpoch, parts);
             if (parts < chunks) {
@@ -182,7 +182,7 @@ public final class TrainingRun {
             for (int c = (e == startEpoch ? startChunk : 0); c < chunks; c++) {
                 int from = (int) ((long) c * parts / chunks);
                 int to = (int) ((long) (c + 1) * parts / chunks);
-                JavaRDD<DataSet> chunkRdd = partitions(all, from, to);
+                JavaRDD<MultiDataSet> chunkRdd = partitions(all, from, to);
                 long f0 = System.nanoTime();
                 long minibatches = trainer.fitEpochChunk(net, chunkRdd);
                 double fitS = (System.nanoTime() - f0) / 1e9;
@@ -299,7 +299,7 @@ public final class TrainingRun {
     }
 
     private double[][] embedding() {
-        Map<String, INDArray> acts = net.feedForward(new INDArray[]{monitor.getFeatures()}, false, false);
+        Map<String, INDArray> acts = net.feedForward(monitor.getFeatures(), false, false);
         INDArray a = acts.get(embeddingLayer);
         if (a == null) {
             throw new UserError("embedding layer '" + embeddingLayer + "' produced no activation; vertices: "
@@ -321,14 +321,14 @@ public final class TrainingRun {
         return Double.NaN;
     }
 
-    private static JavaRDD<DataSet> partitions(JavaRDD<DataSet> all, int from, int to) {
+    private static JavaRDD<MultiDataSet> partitions(JavaRDD<MultiDataSet> all, int from, int to) {
         if (from == 0 && to == all.getNumPartitions()) {
             return all;
         }
         // Only the selected partitions are computed: PartitionPruningRDD launches no task for the rest.
-        PartitionPruningRDD<DataSet> pruned = PartitionPruningRDD.create(all.rdd(),
+        PartitionPruningRDD<MultiDataSet> pruned = PartitionPruningRDD.create(all.rdd(),
                 new PartitionRange(from, to));
-        return new JavaRDD<>(pruned, ClassTag$.MODULE$.apply(DataSet.class));
+        return new JavaRDD<>(pruned, ClassTag$.MODULE$.apply(MultiDataSet.class));
     }
 
     private TrainingStoppedException stop(String reason, String message, int epochsDone, int chunksDone, long t0,
@@ -401,7 +401,7 @@ public final class TrainingRun {
         private int epochs = 1;
         private double maxSeconds = Double.MAX_VALUE;
         private Path runDir;
-        private DataSet monitor;
+        private MultiDataSet monitor;
         private String embeddingLayer;
         private int chunksPerEpoch = 1;
         private boolean resume;
@@ -422,7 +422,7 @@ public final class TrainingRun {
         public Builder maxSeconds(double v) { maxSeconds = v; return this; }
         public Builder runDir(Path v) { runDir = v; return this; }
         /** Fixed driver-side batch for the reported loss and the embedding diagnostics. */
-        public Builder monitorBatch(DataSet v) { monitor = v; return this; }
+        public Builder monitorBatch(MultiDataSet v) { monitor = v; return this; }
         public Builder embeddingLayer(String v) { embeddingLayer = v; return this; }
         /** The log interval: metrics, progress and the time-budget check happen this many times per epoch. */
         public Builder chunksPerEpoch(int v) { chunksPerEpoch = v; return this; }

@@ -21,7 +21,7 @@ class ConfigLoaderTest {
         assertEquals("resnet18-cifar", c.backbone);
         assertEquals(0.25, c.width, 0);
         assertEquals("paramavg", c.trainer);
-        assertEquals(0.2, c.temperature, 0);
+        assertEquals(0.2, ((dev.pretext.method.SimClr) c.method()).temperature(), 0);
         assertEquals(1, c.workers);
         assertEquals(0.003, c.lr, 0);
         assertEquals(1000, c.monitorTrainImages);

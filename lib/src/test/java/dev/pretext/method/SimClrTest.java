@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.learning.config.Adam;
 
 class SimClrTest {
@@ -41,7 +41,7 @@ class SimClrTest {
     }
 
     /** Two "views": the images plus independent noise. */
-    static DataSet batch(SimClr m, long seed) {
+    static MultiDataSet batch(SimClr m, long seed) {
         Random r = new Random(seed);
         float[] images = randomImages(r, B);
         float[] a = images.clone();
@@ -50,7 +50,7 @@ class SimClrTest {
             a[i] += (float) (0.3 * r.nextGaussian());
             b[i] += (float) (0.3 * r.nextGaussian());
         }
-        return m.assemble(a, b, B, S, S);
+        return m.assemble(new float[][] {a, b}, B, S, S);
     }
 
     static ModelSpec tiny() {
@@ -59,9 +59,9 @@ class SimClrTest {
 
     @Test
     void fitStepsAreFiniteAndLossDecreasesOnAFixedBatch() {
-        SimClr m = new SimClr();
+        SimClr m = SimClr.withTemperature(0.5);
         ComputationGraph g = m.build(tiny(), 42);
-        DataSet ds = batch(m, 1);
+        MultiDataSet ds = batch(m, 1);
         double first = g.score(ds, true);
         assertTrue(Double.isFinite(first));
         // chance level: every other row equally similar -> log(2B - 1)
@@ -79,42 +79,42 @@ class SimClrTest {
 
     @Test
     void assemblesViewsAndPairIds() {
-        SimClr m = new SimClr();
+        SimClr m = SimClr.withTemperature(0.5);
         float[] a = new float[2 * 3 * 2 * 2];
         float[] b = new float[a.length];
         for (int i = 0; i < a.length; i++) {
             a[i] = i;
             b[i] = 100 + i;
         }
-        DataSet ds = m.assemble(a, b, 2, 2, 2);
-        assertArrayEquals(new long[] {4, 3, 2, 2}, ds.getFeatures().shape());
-        assertArrayEquals(new long[] {4, 1}, ds.getLabels().shape());
-        assertArrayEquals(new float[] {0, 1, 0, 1}, ds.getLabels().toFloatVector());
-        assertEquals(0f, ds.getFeatures().getFloat(0, 0, 0, 0));
-        assertEquals(12f, ds.getFeatures().getFloat(1, 0, 0, 0));        // image 1 of view a
-        assertEquals(100f, ds.getFeatures().getFloat(2, 0, 0, 0));       // image 0 of view b
-        assertEquals(100f + 23, ds.getFeatures().getFloat(3, 2, 1, 1));  // last value of view b
+        MultiDataSet ds = m.assemble(new float[][] {a, b}, 2, 2, 2);
+        assertArrayEquals(new long[] {4, 3, 2, 2}, ds.getFeatures(0).shape());
+        assertArrayEquals(new long[] {4, 1}, ds.getLabels(0).shape());
+        assertArrayEquals(new float[] {0, 1, 0, 1}, ds.getLabels(0).toFloatVector());
+        assertEquals(0f, ds.getFeatures(0).getFloat(0, 0, 0, 0));
+        assertEquals(12f, ds.getFeatures(0).getFloat(1, 0, 0, 0));        // image 1 of view a
+        assertEquals(100f, ds.getFeatures(0).getFloat(2, 0, 0, 0));       // image 0 of view b
+        assertEquals(100f + 23, ds.getFeatures(0).getFloat(3, 2, 1, 1));  // last value of view b
     }
 
     @Test
     void rejectsMalformedViews() {
-        SimClr m = new SimClr();
+        SimClr m = SimClr.withTemperature(0.5);
         float[] ok = new float[2 * 3 * 4 * 4];
-        assertThrows(IllegalArgumentException.class, () -> m.assemble(ok, new float[ok.length - 1], 2, 4, 4));
-        assertThrows(IllegalArgumentException.class, () -> m.assemble(ok, ok, 3, 4, 4));
+        assertThrows(IllegalArgumentException.class, () -> m.assemble(new float[][] {ok, new float[ok.length - 1]}, 2, 4, 4));
+        assertThrows(IllegalArgumentException.class, () -> m.assemble(new float[][] {ok, ok}, 3, 4, 4));
         float[] nan = ok.clone();
         nan[50] = Float.NaN;
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.assemble(ok, nan, 2, 4, 4));
-        assertTrue(e.getMessage().contains("view b") && e.getMessage().contains("image 1"), e.getMessage());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.assemble(new float[][] {ok, nan}, 2, 4, 4));
+        assertTrue(e.getMessage().contains("view 1") && e.getMessage().contains("image 1"), e.getMessage());
     }
 
     @Test
     void encoderFeaturesAreInferenceModeAndChunked() {
-        SimClr m = new SimClr();
+        SimClr m = SimClr.withTemperature(0.5);
         ComputationGraph g = m.build(tiny(), 3);
         g.fit(batch(m, 2));                      // non-trivial BN running statistics
         INDArray params = g.params().dup();
-        INDArray x = batch(m, 5).getFeatures();
+        INDArray x = batch(m, 5).getFeatures(0);
         INDArray all = Encoder.embed(g, m.encoderLayer(), x, 100);
         INDArray chunked = Encoder.embed(g, m.encoderLayer(), x, 3);
         assertArrayEquals(new long[] {2 * B, Backbones.get("conv4").featureDim(0.25)}, all.shape());
@@ -130,7 +130,7 @@ class SimClrTest {
 
     @Test
     void resnetBackboneParamsMatchPeer() {
-        ComputationGraph g = new SimClr().build(ModelSpec.of("resnet18-cifar", 0.25, 32, 32, new Adam(1e-3)), 1);
+        ComputationGraph g = SimClr.withTemperature(0.5).build(ModelSpec.of("resnet18-cifar", 0.25, 32, 32, new Adam(1e-3)), 1);
         assertEquals(700_176, Encoder.backboneParams(g));
         // projector: 128x128 (no bias) + BN 2x128 + 128x128 + 128 bias
         assertEquals(700_176 + 128 * 128 + 256 + 128 * 128 + 128,
@@ -143,17 +143,17 @@ class SimClrTest {
         assertThrows(UserError.class, () -> ModelSpec.of("conv4", 0, 32, 32, new Adam()));
         assertThrows(UserError.class, () -> ModelSpec.of("conv4", 1, 0, 32, new Adam()));
         assertThrows(UserError.class, () -> ModelSpec.of("conv4", 1, 32, 32, null));
-        assertThrows(UserError.class, () -> new ModelSpec("conv4", 1, 32, 32, 128, 0, 0, new Adam(), 0));
+        assertThrows(UserError.class, () -> new ModelSpec("conv4", 1, 32, 32, 0, 0, new Adam(), 0));
         assertEquals(64, tiny().resolvedProjectionHidden());
     }
 
     @Test
     void trainedGraphSurvivesJsonAndModelSerializer(@TempDir Path dir) throws Exception {
-        SimClr m = new SimClr();
+        SimClr m = SimClr.withTemperature(0.5);
         ComputationGraphConfiguration conf = m.configuration(tiny(), 7);
         assertEquals(conf, ComputationGraphConfiguration.fromJson(conf.toJson()));
         ComputationGraph g = m.build(tiny(), 7);
-        DataSet ds = batch(m, 3);
+        MultiDataSet ds = batch(m, 3);
         g.fit(ds);
         File f = dir.resolve("simclr.zip").toFile();
         ModelSerializer.writeModel(g, f, true);

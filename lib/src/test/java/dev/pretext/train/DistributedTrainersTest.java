@@ -8,7 +8,7 @@ import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.learning.config.Adam;
 
 class DistributedTrainersTest extends SparkTestBase {
@@ -16,14 +16,14 @@ class DistributedTrainersTest extends SparkTestBase {
 
     private static double fitAndReport(String name, double maxRatio) {
         ComputationGraph net = TinyProblem.net(new Adam(0.02), 7);
-        DataSet monitor = TinyProblem.batches(99, 1, 64).get(0);
+        MultiDataSet monitor = TinyProblem.batches(99, 1, 64).get(0);
         double before = net.score(monitor);
         DistributedTrainer trainer = DistributedTrainers.create(name,
                 TrainerSettings.of(2, BATCH).withAveragingFrequency(2), jsc);
-        List<DataSet> data = TinyProblem.batches(1, 16, BATCH);
+        List<MultiDataSet> data = TinyProblem.batches(1, 16, BATCH);
         long total = 0;
         for (int epoch = 0; epoch < 3; epoch++) {
-            JavaRDD<DataSet> rdd = jsc.parallelize(data, 4);
+            JavaRDD<MultiDataSet> rdd = jsc.parallelize(data, 4);
             total += trainer.fitEpochChunk(net, rdd);
         }
         double after = net.score(monitor);
@@ -59,7 +59,7 @@ class DistributedTrainersTest extends SparkTestBase {
     void aMinibatchOfTheWrongSizeFailsTheFit() {
         ComputationGraph net = TinyProblem.net(new Adam(0.01), 7);
         DistributedTrainer trainer = DistributedTrainers.create("paramavg", TrainerSettings.of(2, BATCH), jsc);
-        List<DataSet> data = TinyProblem.batches(1, 3, BATCH);
+        List<MultiDataSet> data = TinyProblem.batches(1, 3, BATCH);
         data.set(2, TinyProblem.batches(2, 1, BATCH - 1).get(0));
         Exception e = assertThrows(Exception.class, () -> trainer.fitEpochChunk(net, jsc.parallelize(data, 2)));
         Throwable t = e;

@@ -11,7 +11,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
@@ -37,7 +37,7 @@ final class TinyProblem {
     }
 
     /** Class = sign of x0 + x1, well separated (margin 1). */
-    static DataSet batch(Random r, int n) {
+    static MultiDataSet batch(Random r, int n) {
         INDArray x = Nd4j.create(DataType.FLOAT, n, IN);
         INDArray y = Nd4j.create(DataType.FLOAT, n, 2);
         for (int i = 0; i < n; i++) {
@@ -48,12 +48,12 @@ final class TinyProblem {
             }
             y.putScalar(i, c, 1.0);
         }
-        return new DataSet(x, y);
+        return new org.nd4j.linalg.dataset.MultiDataSet(x, y);
     }
 
-    static List<DataSet> batches(long seed, int count, int n) {
+    static List<MultiDataSet> batches(long seed, int count, int n) {
         Random r = new Random(seed);
-        List<DataSet> out = new ArrayList<>();
+        List<MultiDataSet> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             out.add(batch(r, n));
         }

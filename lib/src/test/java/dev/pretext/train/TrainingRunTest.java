@@ -16,13 +16,13 @@ import org.apache.spark.api.java.JavaRDD;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.learning.config.Adam;
 
 class TrainingRunTest extends SparkTestBase {
     static final int BATCH = 16;
     static final int BATCHES = 8;
-    static final DataSet MONITOR = TinyProblem.batches(99, 1, 64).get(0);
+    static final MultiDataSet MONITOR = TinyProblem.batches(99, 1, 64).get(0);
 
     @TempDir
     Path tmp;
@@ -30,10 +30,10 @@ class TrainingRunTest extends SparkTestBase {
     /** 8 minibatches in 4 partitions per epoch; epochs listed in nanEpochs get NaN features. */
     record Source(List<Integer> nanEpochs) implements BatchSource {
         @Override
-        public JavaRDD<DataSet> epoch(int epoch) {
-            List<DataSet> data = TinyProblem.batches(1000 + epoch, BATCHES, BATCH);
+        public JavaRDD<MultiDataSet> epoch(int epoch) {
+            List<MultiDataSet> data = TinyProblem.batches(1000 + epoch, BATCHES, BATCH);
             if (nanEpochs.contains(epoch)) {
-                data.forEach(d -> d.getFeatures().putScalar(0, 0, Double.NaN));
+                data.forEach(d -> d.getFeatures(0).putScalar(0, 0, Double.NaN));
             }
             return jsc.parallelize(data, 4);
         }
@@ -124,7 +124,7 @@ class TrainingRunTest extends SparkTestBase {
     @Test
     void checkpointRoundTripRestoresParamsUpdaterAndCounts() {
         ComputationGraph net = TinyProblem.net(new Adam(0.01), 3);
-        for (DataSet d : TinyProblem.batches(5, 3, BATCH)) {
+        for (MultiDataSet d : TinyProblem.batches(5, 3, BATCH)) {
             net.fit(d);
         }
         net.getConfiguration().setEpochCount(2);
@@ -142,7 +142,7 @@ class TrainingRunTest extends SparkTestBase {
         assertEquals(3, fresh.getConfiguration().getIterationCount());
         assertEquals(2, fresh.getConfiguration().getEpochCount());
         // and the restored net keeps training exactly like the original
-        DataSet d = TinyProblem.batches(6, 1, BATCH).get(0);
+        MultiDataSet d = TinyProblem.batches(6, 1, BATCH).get(0);
         net.fit(d);
         fresh.fit(d);
         assertEquals(net.params(), fresh.params());

@@ -2,13 +2,14 @@ package dev.pretext.method;
 
 import dev.pretext.UserError;
 import dev.pretext.augment.ChwTensors;
-import dev.pretext.augment.SimClrAugment;
+import dev.pretext.augment.AugmentSpec;
+import dev.pretext.augment.ViewRecipe;
 import dev.pretext.augment.View;
 import dev.pretext.augment.ViewSeeds;
 import dev.pretext.data.ImageRecord;
 import dev.pretext.train.BatchSource;
 import org.apache.spark.api.java.JavaRDD;
-import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,35 +18,40 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * SimCLR minibatches augmented on the fly inside the executors: per epoch, each partition of the
- * (cached) images is shuffled with a seed of (run seed, epoch, partition), cut into batches of
- * exactly {@code batchSize} source images (the partial tail is dropped, so no minibatch is ever
- * split or merged by the trainer), and each image gets two views whose seeds are
- * {@link ViewSeeds#seed}(run seed, id, epoch, 0|1): the same pure function that materialises
- * the views table, so both modes give identical pixels.
+ * Minibatches of K augmented views per image, made on the fly inside the executors: per epoch, each
+ * partition of the (cached) images is shuffled with a seed of (run seed, epoch, partition), cut into
+ * batches of exactly {@code batchSize} source images (the partial tail is dropped, so no minibatch
+ * is ever split or merged by the trainer), and view k of each image is made by the method's k-th
+ * {@link ViewRecipe} with the seed {@link ViewSeeds#seed}(run seed, id, epoch, k): the same pure
+ * function that materialises the views table, so both modes give identical pixels. All K views of
+ * an image are made together and go into the same minibatch, for any K.
  */
-public final class SimClrBatchSource implements BatchSource {
+public final class ViewsBatchSource implements BatchSource {
     static final int MIN_BATCHES_PER_PARTITION = 10;
     private final JavaRDD<ImageRecord> images;
     private final long imagesPerEpoch;
     private final int batchSize;
-    private final SimClrAugment augment;
+    private final List<ViewRecipe> recipes;
     private final float[] mean;
     private final float[] std;
     private final long seed;
-    private final String methodName;
+    private final PretextMethod method;
 
     /**
-     * @param images the pre-training images (raw uint8 HWC, all the same size); cached here
+     * @param images  the pre-training images (raw uint8 HWC, all the same size); cached here
+     * @param base    the augmentation of {@code augment.*}, which the method's recipes start from
      */
-    public SimClrBatchSource(JavaRDD<ImageRecord> images, int batchSize, SimClrAugment augment, float[] mean,
-                             float[] std, long seed, PretextMethod method) {
+    public ViewsBatchSource(JavaRDD<ImageRecord> images, int batchSize, AugmentSpec base, float[] mean,
+                            float[] std, long seed, PretextMethod method) {
         this.batchSize = batchSize;
-        this.augment = augment;
+        this.recipes = List.copyOf(method.views(base));
+        if (recipes.isEmpty()) {
+            throw new IllegalArgumentException("method " + method.name() + " declares no views");
+        }
         this.mean = mean.clone();
         this.std = std.clone();
         this.seed = seed;
-        this.methodName = method.name();  // methods are rebuilt by name on the executors
+        this.method = method;
         JavaRDD<ImageRecord> cached = images.cache();
         List<Long> perPartition = countPerPartition(cached);
         long total = perPartition.stream().mapToLong(Long::longValue).sum();
@@ -94,19 +100,19 @@ public final class SimClrBatchSource implements BatchSource {
     }
 
     @Override
-    public JavaRDD<DataSet> epoch(int epoch) {
+    public JavaRDD<MultiDataSet> epoch(int epoch) {
         final int b = batchSize;
-        final SimClrAugment aug = augment;
+        final List<ViewRecipe> rs = recipes;
         final float[] m = mean;
         final float[] s = std;
         final long base = seed;
-        final String meth = methodName;
+        final PretextMethod meth = method;
         return images.mapPartitionsWithIndex((partition, it) -> {
             List<ImageRecord> part = new ArrayList<>();
             it.forEachRemaining(part::add);
             Collections.shuffle(part, new java.util.Random(new SplittableRandom(
                     base * 1_000_003L + epoch * 7919L + partition).nextLong()));
-            return batches(part, epoch, b, aug, m, s, base, Methods.get(meth));
+            return batches(part, epoch, b, rs, m, s, base, meth);
         }, true);
     }
 
@@ -115,33 +121,38 @@ public final class SimClrBatchSource implements BatchSource {
         return imagesPerEpoch;
     }
 
-    /** The batches of one partition, built lazily so a partition never holds more than one batch of pixels. */
-    static Iterator<DataSet> batches(List<ImageRecord> part, int epoch, int b, SimClrAugment aug, float[] mean,
-                                     float[] std, long base, PretextMethod method) {
-        return FixedBatches.of(part, b, batch -> assemble(batch, epoch, aug, mean, std, base, method));
+    /** The recipes of the K views, in view order. */
+    public List<ViewRecipe> recipes() {
+        return recipes;
     }
 
-    /** Two views of each image of {@code batch} as one minibatch. */
-    public static DataSet assemble(List<ImageRecord> batch, int epoch, SimClrAugment aug, float[] mean, float[] std,
-                                   long base, PretextMethod method) {
+    /** The batches of one partition, built lazily so a partition never holds more than one batch of pixels. */
+    static Iterator<MultiDataSet> batches(List<ImageRecord> part, int epoch, int b, List<ViewRecipe> recipes,
+                                          float[] mean, float[] std, long base, PretextMethod method) {
+        return FixedBatches.of(part, b, batch -> assemble(batch, epoch, recipes, mean, std, base, method));
+    }
+
+    /** The K views of each image of {@code batch} as one minibatch. */
+    public static MultiDataSet assemble(List<ImageRecord> batch, int epoch, List<ViewRecipe> recipes, float[] mean,
+                                        float[] std, long base, PretextMethod method) {
         int b = batch.size();
+        int k = recipes.size();
         ImageRecord first = batch.get(0);
-        int h = aug.spec().outputHeightFor(first.height());
-        int w = aug.spec().outputWidthFor(first.width());
+        int h = recipes.get(0).spec().outputHeightFor(first.height());
+        int w = recipes.get(0).spec().outputWidthFor(first.width());
         int per = 3 * h * w;
-        float[] a = new float[b * per];
-        float[] c = new float[b * per];
+        float[][] views = new float[k][b * per];
         for (int i = 0; i < b; i++) {
             ImageRecord img = batch.get(i);
-            View va = aug.view(img, ViewSeeds.seed(base, img.id(), epoch, 0));
-            View vb = aug.view(img, ViewSeeds.seed(base, img.id(), epoch, 1));
-            if (va.height() != h || va.width() != w) {
-                throw new UserError("image " + img.id() + " (" + img.source() + ") gives a " + va.height() + "x"
-                        + va.width() + " view; expected " + h + "x" + w + " like the rest of the batch");
+            for (int v = 0; v < k; v++) {
+                View view = recipes.get(v).view(img, ViewSeeds.seed(base, img.id(), epoch, v));
+                if (view.height() != h || view.width() != w) {
+                    throw new UserError("image " + img.id() + " (" + img.source() + ") gives a " + view.height() + "x"
+                            + view.width() + " view; expected " + h + "x" + w + " like the rest of the batch");
+                }
+                ChwTensors.normalized(view, mean, std, views[v], i * per);
             }
-            ChwTensors.normalized(va, mean, std, a, i * per);
-            ChwTensors.normalized(vb, mean, std, c, i * per);
         }
-        return method.assemble(a, c, b, h, w);
+        return method.assemble(views, b, h, w);
     }
 }

@@ -3,16 +3,15 @@ package dev.pretext.method;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.pretext.augment.AugmentSpec;
-import dev.pretext.augment.SimClrAugment;
 import dev.pretext.data.ImageRecord;
 import dev.pretext.spark.SparkTestBase;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 
-class SimClrBatchSourceTest extends SparkTestBase {
+class ViewsBatchSourceTest extends SparkTestBase {
     static final float[] MEAN = {0.5f, 0.5f, 0.5f};
     static final float[] STD = {0.25f, 0.25f, 0.25f};
 
@@ -32,9 +31,9 @@ class SimClrBatchSourceTest extends SparkTestBase {
     void partitionsSmallerThanAMinibatchAreSpreadSoNoPartitionIsEmpty() {
         // 6 partitions of 20 images with batch 32: every partition would yield no batch at all
         JavaRDD<ImageRecord> rdd = jsc.parallelize(images(120), 6);
-        SimClrBatchSource src = new SimClrBatchSource(rdd, 32, new SimClrAugment(AugmentSpec.simclr(8)), MEAN, STD,
-                1, Methods.get("simclr"));
-        JavaRDD<DataSet> epoch = src.epoch(0);
+        ViewsBatchSource src = new ViewsBatchSource(rdd, 32, AugmentSpec.simclr(8), MEAN, STD,
+                1, Methods.withDefaults("simclr"));
+        JavaRDD<MultiDataSet> epoch = src.epoch(0);
         assertEquals(1, epoch.getNumPartitions());
         List<Integer> perPartition = epoch.mapPartitions(it -> {
             int n = 0;
@@ -52,8 +51,8 @@ class SimClrBatchSourceTest extends SparkTestBase {
     void manySmallPartitionsThatWouldDropMuchOfTheDataAreMerged() {
         // 1,500 images in 8 partitions of ~187 with batch 128: 1 batch each, 476 images dropped
         JavaRDD<ImageRecord> rdd = jsc.parallelize(images(1500), 8);
-        SimClrBatchSource src = new SimClrBatchSource(rdd, 128, new SimClrAugment(AugmentSpec.simclr(8)), MEAN, STD,
-                1, Methods.get("simclr"));
+        ViewsBatchSource src = new ViewsBatchSource(rdd, 128, AugmentSpec.simclr(8), MEAN, STD,
+                1, Methods.withDefaults("simclr"));
         assertEquals(1, src.epoch(0).getNumPartitions());
         assertEquals(11 * 128, src.imagesPerEpoch());   // 92 dropped, not 476
     }
@@ -61,8 +60,8 @@ class SimClrBatchSourceTest extends SparkTestBase {
     @Test
     void wellFilledPartitionsAreKept() {
         JavaRDD<ImageRecord> rdd = jsc.parallelize(images(1280), 2);
-        SimClrBatchSource src = new SimClrBatchSource(rdd, 32, new SimClrAugment(AugmentSpec.simclr(8)), MEAN, STD,
-                1, Methods.get("simclr"));
+        ViewsBatchSource src = new ViewsBatchSource(rdd, 32, AugmentSpec.simclr(8), MEAN, STD,
+                1, Methods.withDefaults("simclr"));
         assertEquals(2, src.epoch(0).getNumPartitions());
         assertEquals(1280, src.imagesPerEpoch());
     }
