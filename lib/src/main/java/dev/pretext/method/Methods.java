@@ -32,6 +32,21 @@ public final class Methods {
     static {
         add(new Entry(SimClr.NAME, "SimCLR: NT-Xent over the 2B projections, diagonal excluded (Chen et al. 2020)",
                 "2 views, the augment.* recipe", SimClr.KEYS, SimClr::new));
+        add(new Entry(Byol.NAME, "BYOL: 2 - 2cos(online prediction, sg(EMA target projection)) of the other view,"
+                + " symmetrised (Grill et al. 2020)", "2 views: blur 1.0 / 0.1, solarize 0 / 0.2; EMA target twin",
+                Byol.KEYS, Byol::new));
+        add(new Entry(SimSiam.NAME, "SimSiam: -cos(prediction, sg(projection)) of the other view, symmetrised;"
+                + " no target network (Chen and He 2021)", "2 views, the augment.* recipe", SimSiam.KEYS, SimSiam::new));
+        add(new Entry(MocoV2.NAME, "MoCo v2: InfoNCE of queries against the EMA key encoder's keys, negatives from"
+                + " a FIFO queue (Chen et al. 2020)", "2 views, the augment.* recipe; EMA key encoder; queue in the"
+                + " model; paramavg with 1 worker", MocoV2.KEYS, MocoV2::new));
+        add(new Entry(BarlowTwins.NAME, "Barlow Twins: cross-correlation of the two views' standardised projections"
+                + " pushed to the identity (Zbontar et al. 2021)", "2 views, the augment.* recipe", BarlowTwins.KEYS,
+                BarlowTwins::new));
+        add(new Entry(VicReg.NAME, "VICReg: invariance + variance + covariance, 25/25/1 (Bardes et al. 2022)",
+                "2 views, the augment.* recipe", VicReg.KEYS, VicReg::new));
+        add(new Entry(MsbReg.NAME, "MSBReg: multiview centroid + singular-value + Brownian losses (ECCV 2022)",
+                "K views (method.msbreg.views), the augment.* recipe; EMA target twin", MsbReg.KEYS, MsbReg::new));
     }
 
     private Methods() {

@@ -19,7 +19,7 @@ public final class SimClr extends ViewMethod {
     public static final String NAME = "simclr";
     public static final String LOSS = "loss";
     static final List<MethodKey> KEYS = List.of(
-            new MethodKey("temperature", "softmax temperature of NT-Xent"));
+            new MethodKey("temperature", "softmax temperature of NT-Xent"), BLUR_KEY, SOLARIZE_KEY);
 
     private final double temperature;
 

@@ -15,7 +15,7 @@ class ViewsBatchSourceTest extends SparkTestBase {
     static final float[] MEAN = {0.5f, 0.5f, 0.5f};
     static final float[] STD = {0.25f, 0.25f, 0.25f};
 
-    private static List<ImageRecord> images(int n) {
+    static List<ImageRecord> images(int n) {
         List<ImageRecord> out = new ArrayList<>();
         java.util.Random r = new java.util.Random(3);
         for (int i = 0; i < n; i++) {
@@ -64,5 +64,33 @@ class ViewsBatchSourceTest extends SparkTestBase {
                 1, Methods.withDefaults("simclr"));
         assertEquals(2, src.epoch(0).getNumPartitions());
         assertEquals(1280, src.imagesPerEpoch());
+    }
+
+    /** Every image's K views land in the same minibatch, in blocks (view k of image i at row k*B + i), for K = 2, 4, 8. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {2, 4, 8})
+    void allKViewsOfAnImageAreInOneMinibatch(int k) {
+        PretextMethod m = Methods.create("msbreg", new MethodParams("msbreg", Methods.defaults("msbreg")).with("views", k));
+        JavaRDD<ImageRecord> rdd = jsc.parallelize(images(96), 3);
+        ViewsBatchSource src = new ViewsBatchSource(rdd, 8, AugmentSpec.simclr(8), MEAN, STD, 1, m);
+        List<MultiDataSet> batches = src.epoch(0).collect();
+        assertEquals(96 / 8, batches.size());
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (MultiDataSet b : batches) {
+            org.nd4j.linalg.api.ndarray.INDArray x = b.getFeatures(0);
+            assertArrayEquals(new long[] {8L * k, 3, 8, 8}, x.shape());
+            float[] ids = b.getLabels(0).toFloatVector();
+            for (int v = 0; v < k; v++) {
+                for (int i = 0; i < 8; i++) {
+                    assertEquals(i, ids[v * 8 + i], 0f, "label of view " + v + " of image " + i);
+                }
+            }
+            // the K views of image i are different crops of the same image: not identical rows
+            for (int i = 0; i < 8; i++) {
+                assertNotEquals(x.slice(i), x.slice(8 + i));
+                seen.add(java.util.Arrays.toString(x.slice(i).dup().reshape(-1).toFloatVector()));
+            }
+        }
+        assertEquals(96, seen.size(), "every image appears once per epoch");
     }
 }
