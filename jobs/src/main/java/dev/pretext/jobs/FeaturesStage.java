@@ -67,13 +67,21 @@ public final class FeaturesStage {
     /** Computes one representation's features and commits them as a table under {@code out}. */
     public static long write(SparkSession spark, String representation, Dataset<Row> images, ComputationGraph net,
                              PretextConfig cfg, String out, boolean overwrite) {
+        return write(spark, representation, images, net, cfg.method().encoderLayer(), false, cfg, out, overwrite);
+    }
+
+    /**
+     * As above at {@code layer} of the network; {@code pool} averages a convolutional layer over
+     * space (stage probes).
+     */
+    public static long write(SparkSession spark, String representation, Dataset<Row> images, ComputationGraph net,
+                             String layer, boolean pool, PretextConfig cfg, String out, boolean overwrite) {
         Dataset<Row> features;
         if (net == null) {
             features = PixelFeatures.compute(images, cfg.rawPixelsSize);
         } else {
             PixelNormalization norm = new PixelNormalization(toDouble(cfg.mean), toDouble(cfg.std));
-            String layer = cfg.method().encoderLayer();
-            features = new EncoderFeatures(net, layer, norm, BATCH).compute(images);
+            features = new EncoderFeatures(net, layer, norm, BATCH, pool).compute(images);
         }
         long t0 = System.nanoTime();
         try (TableCommit commit = TableCommit.begin(spark.sparkContext().hadoopConfiguration(), out, overwrite)) {
@@ -88,6 +96,10 @@ public final class FeaturesStage {
             extra.put("representation", representation);
             extra.put("backbone", cfg.backbone);
             extra.put("width", cfg.width);
+            if (net != null) {
+                extra.put("layer", layer);
+                extra.put("pooled", pool);
+            }
             if (net == null) {
                 // the raw-pixel reduction: images area-averaged to this longer side at most
                 extra.put("raw_pixels_size", cfg.rawPixelsSize);

@@ -178,9 +178,13 @@ public final class Pipeline {
         Map<String, EvalReport> results = new LinkedHashMap<>();
         Map<String, String> failures = new LinkedHashMap<>();
         String featuresDir = runDir.resolve("features").toString();
-        List<String> representations = cfg.baselines
-                ? List.of(FeaturesStage.PRETRAINED, FeaturesStage.RANDOM_INIT, FeaturesStage.RAW_PIXELS)
-                : List.of(FeaturesStage.PRETRAINED);
+        List<String> representations = new java.util.ArrayList<>(List.of(FeaturesStage.PRETRAINED));
+        for (String layer : cfg.evalLayers) {
+            representations.add(FeaturesStage.PRETRAINED + "_" + layer);
+        }
+        if (cfg.baselines) {
+            representations.addAll(List.of(FeaturesStage.RANDOM_INIT, FeaturesStage.RAW_PIXELS));
+        }
         for (String name : representations) {
             report(counts, summary, results, failures).put("status", "evaluating " + name).write(runDir);
             try {
@@ -213,6 +217,19 @@ public final class Pipeline {
 
     private void features(SparkSession spark, String name, Dataset<Row> labelled, String featuresDir,
                           Map<String, EvalReport> results) {
+        if (name.startsWith(FeaturesStage.PRETRAINED + "_")) {
+            // a probe of another layer of the pre-trained encoder (eval.layers), average-pooled over space
+            String alias = name.substring(FeaturesStage.PRETRAINED.length() + 1);
+            String out = featuresDir + "/" + name;
+            long tf = System.nanoTime();
+            FeaturesStage.write(spark, name, labelled, FeaturesStage.pretrained(runDir),
+                    dev.pretext.nn.Backbones.layer(cfg.backbone, alias), true, cfg, out, true);
+            long tp = System.nanoTime();
+            timings.put("features_" + name, (tp - tf) / 1e9);
+            results.put(name, ProbeStage.run(spark, cfg, out));
+            timings.put("probe_" + name, (System.nanoTime() - tp) / 1e9);
+            return;
+        }
         ComputationGraph net = switch (name) {
             case FeaturesStage.PRETRAINED -> FeaturesStage.pretrained(runDir);
             case FeaturesStage.RANDOM_INIT -> {
@@ -340,6 +357,9 @@ public final class Pipeline {
             }
         }
         put(r, "probe", results.get(FeaturesStage.PRETRAINED));
+        for (String layer : cfg.evalLayers) {
+            put(r, "layers." + layer, results.get(FeaturesStage.PRETRAINED + "_" + layer));
+        }
         put(r, "baselines.random_init", results.get(FeaturesStage.RANDOM_INIT));
         put(r, "baselines.raw_pixels", results.get(FeaturesStage.RAW_PIXELS));
         failures.forEach((name, why) -> r.put("failures." + name, why));

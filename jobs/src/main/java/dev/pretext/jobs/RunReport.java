@@ -53,6 +53,11 @@ public final class RunReport {
         sb.append(String.format(Locale.ROOT, "| %-28s | %10s | %10s | %8s |%n", "representation", "linear top-1", "linear top-5", "kNN top-1"));
         sb.append("|------------------------------|--------------|--------------|-----------|\n");
         row(sb, "pre-trained " + get("backbone") + " (" + get("method") + ")", "probe");
+        if (get("layers") instanceof Map<?, ?> layers) {
+            for (Object layer : layers.keySet()) {
+                row(sb, "  layer " + layer + " (pooled)", "layers." + layer);
+            }
+        }
         row(sb, "random-init " + get("backbone"), "baselines.random_init");
         row(sb, "raw pixels", "baselines.raw_pixels");
         return sb.toString();

@@ -69,6 +69,8 @@ public final class PretextConfig implements Serializable {
     public final String methodName;
     /** {@code method.<method.name>.*}: the selected method's own keys, validated by it. */
     public final dev.pretext.method.MethodParams methodParams;
+    /** {@code eval.layers}: more encoder layers to probe (stage aliases or vertex names). */
+    public final List<String> evalLayers;
     public final int projectionDim;
     public final int projectionHidden;
 
@@ -219,6 +221,13 @@ public final class PretextConfig implements Serializable {
 
         knnK = intIn(c, "eval.knn-k", 1, 100_000);
         knnTemperature = dblIn(c, "eval.knn-temperature", 1e-4, 100);
+        evalLayers = List.copyOf(get(c, "eval.layers", () -> c.getStringList("eval.layers"),
+                "a list of layer names (stage1..stage4 or vertex names)"));
+        for (String l : evalLayers) {
+            if (!l.matches("[A-Za-z0-9_]+")) {
+                throw new UserError("config key 'eval.layers': '" + l + "' is not a layer name (letters, digits, _)");
+            }
+        }
         monitorTrainImages = intIn(c, "eval.monitor.train-images", 0, 1_000_000);
         monitorTestImages = intIn(c, "eval.monitor.test-images", 0, 1_000_000);
         valFraction = dblIn(c, "eval.val-fraction", 0.01, 0.9);

@@ -43,6 +43,7 @@ public final class EncoderFeatures {
     private final String layer;
     private final PixelNormalization normalization;
     private final int batchSize;
+    private final boolean pool;
 
     /**
      * @param graph         trained network with one input of shape [N, C, H, W]; it is serialised
@@ -52,6 +53,16 @@ public final class EncoderFeatures {
      * @param batchSize     images per forward pass on an executor
      */
     public EncoderFeatures(ComputationGraph graph, String layer, PixelNormalization normalization, int batchSize) {
+        this(graph, layer, normalization, batchSize, false);
+    }
+
+    /**
+     * As above; with {@code pool}, a convolutional layer's activations [N, C, H, W] are averaged over
+     * H and W into C features (a stage probe), instead of flattened. Only the encoder sub-graph up to
+     * {@code layer} is serialised and shipped ({@link EncoderSubgraph}), not the training graph.
+     */
+    public EncoderFeatures(ComputationGraph graph, String layer, PixelNormalization normalization, int batchSize,
+                           boolean pool) {
         if (graph == null || normalization == null) {
             throw new IllegalArgumentException("graph and normalization are required");
         }
@@ -66,7 +77,8 @@ public final class EncoderFeatures {
         if (batchSize <= 0) {
             throw new UserError("features: batch size must be > 0, got " + batchSize);
         }
-        this.modelBytes = serialise(graph);
+        this.modelBytes = serialise(EncoderSubgraph.extract(graph, List.of(layer)));
+        this.pool = pool;
         this.layer = layer;
         this.normalization = normalization;
         this.batchSize = batchSize;
@@ -85,7 +97,7 @@ public final class EncoderFeatures {
         SparkSession spark = images.sparkSession();
         Broadcast<byte[]> model = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(modelBytes);
         JavaRDD<Row> rows = RawImages.select(images).toJavaRDD()
-                .mapPartitions(new PartitionInference(model, layer, normalization, batchSize));
+                .mapPartitions(new PartitionInference(model, layer, normalization, batchSize, pool));
         return spark.createDataFrame(rows, FeatureTable.SCHEMA);
     }
 
@@ -106,8 +118,11 @@ public final class EncoderFeatures {
         private final String layer;
         private final PixelNormalization normalization;
         private final int batchSize;
+        private final boolean pool;
 
-        PartitionInference(Broadcast<byte[]> model, String layer, PixelNormalization normalization, int batchSize) {
+        PartitionInference(Broadcast<byte[]> model, String layer, PixelNormalization normalization, int batchSize,
+                           boolean pool) {
+            this.pool = pool;
             this.model = model;
             this.layer = layer;
             this.normalization = normalization;
@@ -178,6 +193,9 @@ public final class EncoderFeatures {
             DataType netType = graph.params().dataType();
             if (x.dataType() != netType) x = x.castTo(netType);
             INDArray act = graph.output(List.of(layer), false, new INDArray[]{x}, null)[0];
+            if (pool && act.rank() == 4) {
+                act = act.mean(2, 3);
+            }
             double[][] m = act.reshape('c', n, act.length() / n).toDoubleMatrix();
             List<Row> rows = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {

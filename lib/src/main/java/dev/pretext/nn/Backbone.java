@@ -20,4 +20,7 @@ public interface Backbone {
      * Layer names are fixed, so one graph holds at most one backbone.
      */
     int addTo(GraphBuilder graph, String input, double width);
+
+    /** The vertex ending each stage, in order ({@code stage1} is the first): where stage probes read. */
+    java.util.List<String> stages();
 }

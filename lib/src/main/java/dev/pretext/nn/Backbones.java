@@ -84,6 +84,22 @@ public final class Backbones {
                 .setInputTypes(InputType.convolutional(height, width, CHANNELS, CNN2DFormat.NCHW));
     }
 
+    /**
+     * The vertex a probe layer name means: {@code stage1}..{@code stageN} the end of that stage of
+     * the backbone, {@code embedding} the pooled features, anything else a vertex name as it is.
+     */
+    public static String layer(String backbone, String name) {
+        if (name.matches("stage[0-9]+")) {
+            java.util.List<String> stages = get(backbone).stages();
+            int i = Integer.parseInt(name.substring(5));
+            if (i < 1 || i > stages.size()) {
+                throw new UserError("eval.layers: " + backbone + " has stages 1.." + stages.size() + ", not " + name);
+            }
+            return stages.get(i - 1);
+        }
+        return name;
+    }
+
     /** A graph holding only the backbone, with {@link #EMBEDDING} as its (non-trainable) output. */
     public static ComputationGraphConfiguration encoderOnly(String name, double width, int height, int imageWidth,
             long seed, IUpdater updater) {

@@ -20,6 +20,11 @@ public final class Conv4 implements Backbone {
     }
 
     @Override
+    public java.util.List<String> stages() {
+        return java.util.List.of("c1_relu", "c2_relu", "c3_relu", "c4_relu");
+    }
+
+    @Override
     public int featureDim(double width) {
         return Backbones.channels(BASE[3], width);
     }

@@ -25,6 +25,11 @@ public final class ResNet18Cifar implements Backbone {
     }
 
     @Override
+    public java.util.List<String> stages() {
+        return java.util.List.of("s1b2_out", "s2b2_out", "s3b2_out", "s4b2_out");
+    }
+
+    @Override
     public int featureDim(double width) {
         return Backbones.channels(BASE[3], width);
     }
