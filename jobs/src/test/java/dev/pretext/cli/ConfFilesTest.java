@@ -18,8 +18,19 @@ class ConfFilesTest {
         assertTrue(files.length >= 4, "conf/ should hold the dataset experiments and the quickstart");
         for (File f : files) {
             PretextConfig c = ConfigLoader.load(List.of(f), List.of());
-            assertEquals("simclr", c.methodName, f.getName());
+            String n = f.getName().replace(".conf", "");
+            // <dataset>-<method>.conf selects that method; the others are SimCLR
+            String want = n.contains("-") && !n.equals("shared-trainer") ? n.substring(n.indexOf('-') + 1) : "simclr";
+            assertEquals(want, c.methodName, f.getName());
+            c.method();
         }
+        for (String ds : List.of("cifar10", "cifar100", "stl10")) {
+            for (String m : dev.pretext.method.Methods.names()) {
+                assertTrue(new File("../conf/" + ds + "-" + m + ".conf").isFile(), ds + "-" + m + ".conf is missing");
+            }
+        }
+        assertEquals(4, ((dev.pretext.method.MsbReg) ConfigLoader.load(List.of(new File("../conf/cifar10-msbreg.conf")),
+                List.of()).method()).viewCount());
         PretextConfig stl = ConfigLoader.load(List.of(new File("../conf/stl10-simclr.conf")), List.of());
         assertEquals(List.of("train", "unlabeled"), stl.pretrainSplits);
         PretextConfig shared = ConfigLoader.load(List.of(new File("../conf/cifar10-simclr.conf"),
