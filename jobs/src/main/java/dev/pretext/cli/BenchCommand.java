@@ -64,6 +64,7 @@ final class BenchCommand implements Command {
                 usage: bin/pretext bench [--out FILE] [--images N] [--batches N] [--trainers paramavg,shared]
                                          [--workers W] [--backbone B] [--width W] [--batch-size B]
                                          [--peer DIR | --no-peer] [--peer-seconds S]
+                                         [--methods simclr,byol,... | --methods none]
 
                 On a fresh synthetic CIFAR-10-format dataset (default 4096 train images): ingest
                 images/s; SimCLR pre-training source images/s (two views each, augmentation included)
@@ -72,6 +73,8 @@ final class BenchCommand implements Command {
                 images/s. When the PyTorch peer is found (--peer DIR, $PRETEXT_PEER_DIR, or
                 ../shared/peers beside the repository) and /usr/bin/python3 has torch, it runs simclr_peer.py --bench on the
                 same files with the same width and batch and the ratio is printed.
+                Per method (--methods, default every registered one; paramavg, the same data and
+                batch size in source images): source images/s and the ratio to SimCLR in the same run.
                 Results: JSON to FILE (default bench-out/bench-<time>.json) and a table on stdout.
                 """;
     }
@@ -84,7 +87,11 @@ final class BenchCommand implements Command {
             return IngestBench.run(ia);
         }
         Args a = Args.parse(name(), argv, Set.of("out", "images", "batches", "trainers", "workers", "backbone",
-                "width", "batch-size", "peer", "peer-seconds"), Set.of("no-peer"));
+                "width", "batch-size", "peer", "peer-seconds", "methods"), Set.of("no-peer"));
+        String methodList = a.get("methods", String.join(",", dev.pretext.method.Methods.names()));
+        List<String> methods = methodList.equals("none") ? List.of()
+                : java.util.Arrays.stream(methodList.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
+        methods.forEach(dev.pretext.method.Methods::entry);  // unknown names fail before any work
         int images = a.intValue("images", 4096);
         int batches = a.intValue("batches", 12);
         int batch = a.intValue("batch-size", 128);
@@ -128,6 +135,32 @@ final class BenchCommand implements Command {
                 train.put(trainer.trim(), benchTrainer(jsc, cfg, method, source, trainer.trim(), batches));
             }
             result.put("pretrain", train);
+
+            // Per method, under paramavg: what a target network, K views or a predictor cost.
+            Map<String, Object> perMethod = new LinkedHashMap<>();
+            for (String m : methods) {
+                List<String> ms = new ArrayList<>(sets);
+                ms.add("method.name=" + m);
+                ms.add("train.workers=1");
+                PretextConfig mc = dev.pretext.config.ConfigLoader.load(a.confs().stream().map(File::new).toList(), ms);
+                PretextMethod pm = mc.method();
+                ViewsBatchSource src = new ViewsBatchSource(imgs, batch, PretrainStage.augmentSpec(mc, 32), mc.mean,
+                        mc.std, mc.seed, pm);
+                Map<String, Object> row = benchTrainer(jsc, mc, pm, src, "paramavg", Math.max(4, batches / 2));
+                row.put("views", src.recipes().size());
+                perMethod.put(m, row);
+            }
+            if (!perMethod.isEmpty()) {
+                Object simclr = perMethod.get("simclr");
+                for (Object row : perMethod.values()) {
+                    Map<String, Object> r = (Map<String, Object>) row;
+                    if (simclr instanceof Map<?, ?> sm) {
+                        r.put("ratio_to_simclr", ((Number) r.get("source_images_per_s")).doubleValue()
+                                / ((Number) sm.get("source_images_per_s")).doubleValue());
+                    }
+                }
+                result.put("methods", perMethod);
+            }
 
             ComputationGraph net = FeaturesStage.randomInit(cfg, 32, 32);
             Dataset<Row> labelled = FeaturesStage.labelled(spark, table, cfg.testSplit).cache();
@@ -229,6 +262,15 @@ final class BenchCommand implements Command {
         }
         if (peer instanceof Number n) {
             sb.append(String.format(Locale.ROOT, "| PyTorch peer SimCLR (source images/s) | %.1f | 1.00x |%n", n.doubleValue()));
+        }
+        if (r.get("methods") instanceof Map<?, ?> methods) {
+            for (Map.Entry<?, ?> e : methods.entrySet()) {
+                Map<String, Object> m = (Map<String, Object>) e.getValue();
+                Object ratio = m.get("ratio_to_simclr");
+                sb.append(String.format(Locale.ROOT, "| %s pre-training, paramavg x1, %s views (source images/s) | %.1f | %s |%n",
+                        e.getKey(), m.get("views"), ((Number) m.get("source_images_per_s")).doubleValue(),
+                        ratio instanceof Number x ? String.format(Locale.ROOT, "%.2fx SimCLR", x.doubleValue()) : ""));
+            }
         }
         sb.append(String.format(Locale.ROOT, "| ingest (CIFAR-10 binary to Parquet) | %.0f | |%n", r.get("ingest_images_per_s")));
         sb.append(String.format(Locale.ROOT, "| frozen features (inference) | %.0f | |%n", r.get("features_images_per_s")));
