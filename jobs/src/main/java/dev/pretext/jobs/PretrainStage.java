@@ -99,7 +99,7 @@ public final class PretrainStage {
         ModelSpec spec = new ModelSpec(cfg.backbone, cfg.width, height, width, cfg.projectionDim,
                 cfg.projectionHidden, opt.updater(), 0.0);
         ComputationGraphConfiguration conf = method.configuration(spec, cfg.seed);
-        applyRegularization(conf, opt);
+        opt.applyTo(conf);
         ComputationGraph net = new ComputationGraph(conf);
         net.init();
         method.initialise(net);
@@ -122,20 +122,6 @@ public final class PretrainStage {
                 Math.min(cfg.knnK, 20), cfg.knnTemperature);
         System.err.printf("pretrain: %s (sampled in %.1f s)%n", m, (System.nanoTime() - t0) / 1e9);
         return m;
-    }
-
-    /** Weight decay on the weights of every parameterised layer (never on biases). */
-    static void applyRegularization(ComputationGraphConfiguration conf, Optimizer opt) {
-        if (opt.regularization().isEmpty()) {
-            return;
-        }
-        for (GraphVertex v : conf.getVertices().values()) {
-            if (v instanceof LayerVertex lv && lv.getLayerConf() != null
-                    && lv.getLayerConf().getLayer() instanceof BaseLayer layer) {
-                layer.setRegularization(new ArrayList<>(opt.regularization()));
-                layer.setRegularizationBias(new ArrayList<>());
-            }
-        }
     }
 
     /**

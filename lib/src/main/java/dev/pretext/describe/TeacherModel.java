@@ -3,7 +3,7 @@ package dev.pretext.describe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pretext.UserError;
-import dev.pretext.method.Encoder;
+import dev.pretext.nn.Encoder;
 import dev.pretext.nn.Backbones;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;

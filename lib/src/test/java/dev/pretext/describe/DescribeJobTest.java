@@ -4,7 +4,7 @@ import dev.pretext.UserError;
 import dev.pretext.data.ImageRecord;
 import dev.pretext.data.ImagesTable;
 import dev.pretext.data.Manifest;
-import dev.pretext.method.Encoder;
+import dev.pretext.nn.Encoder;
 import dev.pretext.nn.Backbones;
 import dev.pretext.spark.SparkTestBase;
 import org.apache.spark.sql.Row;

@@ -2,7 +2,7 @@ package dev.pretext.describe;
 
 import dev.pretext.UserError;
 import dev.pretext.data.ImageRecord;
-import dev.pretext.method.Encoder;
+import dev.pretext.nn.Encoder;
 import dev.pretext.nn.Backbones;
 import dev.pretext.train.Checkpoints;
 import dev.pretext.train.TrainerState;

@@ -1,5 +1,6 @@
 package dev.pretext.method;
 
+import dev.pretext.nn.Encoder;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

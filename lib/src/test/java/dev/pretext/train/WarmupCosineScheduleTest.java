@@ -61,14 +61,12 @@ class WarmupCosineScheduleTest {
     void scheduleSurvivesTheNetworkJsonRoundTrip() {
         WarmupCosineSchedule s = new WarmupCosineSchedule(200, 20, 3e-3, 1e-5);
         Optimizer opt = Optimizers.create("adamw", 3e-3, 0.05, s);
-        ComputationGraphConfiguration conf = opt.applyTo(new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT))
-                .graphBuilder().addInputs("in")
+        ComputationGraphConfiguration conf = opt.applyTo(new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT)
+                .updater(opt.updater()).graphBuilder().addInputs("in")
                 .addLayer("d", new DenseLayer.Builder().nIn(3).nOut(4).build(), "in")
                 .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
                         .activation(Activation.SOFTMAX).nIn(4).nOut(2).build(), "d")
-                .setOutputs("out").build();
-        assertEquals(2, Optimizer.dedupeRegularization(conf)); // DL4J's doubled WeightDecay, one per layer
-        assertEquals(0, Optimizer.dedupeRegularization(conf));
+                .setOutputs("out").build());
         String json = conf.toJson();
         assertTrue(json.contains("WarmupCosineSchedule"), json);
         ComputationGraphConfiguration back = ComputationGraphConfiguration.fromJson(json);
@@ -84,14 +82,14 @@ class WarmupCosineScheduleTest {
     }
 
     @Test
-    void l2IsNotDoubledByDl4j() {
-        ComputationGraphConfiguration conf = Optimizers.create("adam", 1e-3, 1e-4, null)
-                .applyTo(new NeuralNetConfiguration.Builder()).graphBuilder().addInputs("in")
-                .addLayer("d", new DenseLayer.Builder().nIn(3).nOut(4).build(), "in")
-                .setOutputs("d").build();
-        assertEquals(0, Optimizer.dedupeRegularization(conf));
-        BaseLayer layer = (BaseLayer) ((LayerVertex) conf.getVertices().get("d")).getLayerConf().getLayer();
+    void weightDecayIsSetOnceOnWeightsAndNeverOnTheFrozenTwin() {
+        Optimizer opt = Optimizers.create("adamw", 1e-3, 1e-4, null);
+        ComputationGraphConfiguration conf = opt.applyTo(dev.pretext.method.Methods.withDefaults("byol").configuration(
+                dev.pretext.method.ModelSpec.of("conv4", 0.25, 8, 8, opt.updater()), 1));
+        BaseLayer layer = (BaseLayer) ((LayerVertex) conf.getVertices().get("c1_conv")).getLayerConf().getLayer();
         assertEquals(1, layer.getRegularization().size());
+        assertTrue(layer.getRegularizationBias().isEmpty());
+        assertInstanceOf(org.deeplearning4j.nn.conf.graph.FrozenVertex.class, conf.getVertices().get("t_c1_conv"));
     }
 
     @Test

@@ -1,9 +1,7 @@
-package dev.pretext.method;
+package dev.pretext.nn;
 
 import java.util.List;
 
-import dev.pretext.nn.Backbones;
-import dev.pretext.nn.ParamCounts;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
