@@ -46,6 +46,22 @@ final class ConfigArgs {
         return cfg.dataTable.isEmpty() ? cfg : loadForTable(a, optionKeys, cfg.dataTable);
     }
 
+    /**
+     * {@code compare}: as {@link #loadPipeline}, with {@code extra} key=value overrides after the
+     * user's --set (so they win): the config of one method's run.
+     */
+    static PretextConfig loadPipeline(Args a, List<String> extra) {
+        List<File> files = a.confs().stream().map(File::new).toList();
+        List<String> sets = new ArrayList<>(overrides(a, Map.of()));
+        sets.addAll(extra);
+        PretextConfig cfg = ConfigLoader.load(files, sets);
+        if (cfg.dataTable.isEmpty()) {
+            return cfg;
+        }
+        String format = CliTables.format(cfg.dataTable);
+        return format == null ? cfg : ConfigLoader.loadForTable(cfg.dataTable, format, List.of(), files, sets);
+    }
+
     static PretextConfig loadEmbedded(String name, Args a, Map<String, String> optionKeys) {
         return ConfigLoader.loadEmbedded(name, overrides(a, optionKeys));
     }

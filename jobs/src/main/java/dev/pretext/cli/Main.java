@@ -17,7 +17,7 @@ public final class Main {
         for (Command c : new Command[]{
                 new QuickstartCommand(), new PipelineCommand(), new SynthCommand(), new IngestCommand(),
                 new AugmentCommand(), new PretrainCommand(), new FeaturesCommand(), new ProbeCommand(), new PatchesCommand(), new DescribeCommand(), new InspectCommand(),
-                new BenchCommand()}) {
+                new BenchCommand(), new MethodsCommand(), new CompareCommand()}) {
             COMMANDS.put(c.name(), c);
         }
     }

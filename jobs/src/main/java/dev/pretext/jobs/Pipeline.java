@@ -253,17 +253,28 @@ public final class Pipeline {
             ImagesTable.manifest(spark, cfg.dataTable);   // fails clearly when it is not a committed table
             return cfg.dataTable;
         }
-        String out = runDir.resolve("images").toString();
-        if (Files.exists(runDir.resolve("images").resolve(Manifest.FILE_NAME))) {
-            System.err.println("pipeline: images table already ingested: " + out);
+        return ingest(spark, cfg, runDir.resolve("images"), runDir, "pipeline");
+    }
+
+    /**
+     * Ingests {@code data.input} (or, when it is empty, synthetic data of {@code data.format} written to
+     * {@code workDir/synthetic-<format>}) into the images table {@code table}; reuses the table when it
+     * is already committed. Returns the table's path.
+     *
+     * @param who prefix of the progress lines ({@code pipeline}, {@code compare})
+     */
+    public static String ingest(SparkSession spark, PretextConfig cfg, Path table, Path workDir, String who) {
+        String out = table.toString();
+        if (Files.exists(table.resolve(Manifest.FILE_NAME))) {
+            System.err.println(who + ": images table already ingested: " + out);
             return out;
         }
         String input = cfg.dataInput;
         boolean folder = cfg.dataFormat.equals(ImageFolderIngest.FORMAT);
         if (input.isEmpty()) {
-            Path synth = runDir.resolve("synthetic-" + cfg.dataFormat);
-            System.err.printf("pipeline: data.input is empty: writing synthetic %s data (%d train, %d test) to %s%n",
-                    cfg.dataFormat, cfg.synthTrain, cfg.synthTest, synth);
+            Path synth = workDir.resolve("synthetic-" + cfg.dataFormat);
+            System.err.printf("%s: data.input is empty: writing synthetic %s data (%d train, %d test) to %s%n",
+                    who, cfg.dataFormat, cfg.synthTrain, cfg.synthTest, synth);
             if (folder) {
                 SynthImageFolderWriter w = new SynthImageFolderWriter(cfg.synthSeed, cfg.synthImageSize,
                         ImageEncoder.jpeg(90));
@@ -284,7 +295,7 @@ public final class Pipeline {
                 ? ImageFolderIngest.run(spark, input, out, ImageFolderSettings.of(cfg, input, cfg.dataShards),
                         OnCorrupt.parse(cfg.onCorrupt), true)
                 : IngestJob.ingest(spark, cfg.dataFormat, input, out, cfg.dataShards, OnCorrupt.parse(cfg.onCorrupt), true);
-        System.err.printf("pipeline: ingested %d images %s (%d quarantined) in %.1f s%n", r.rows(), r.counts(),
+        System.err.printf("%s: ingested %d images %s (%d quarantined) in %.1f s%n", who, r.rows(), r.counts(),
                 r.quarantined(), (System.nanoTime() - t0) / 1e9);
         return out;
     }
