@@ -17,6 +17,9 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * leaves it false); {@code batchSizePerWorker} equal to the DataSet size so DL4J neither splits nor
  * merges minibatches; the Direct approach so no shared export directory is needed on a cluster.
  *
+ * <p>Worker step count: DL4J's worker starts every averaging round at step 0; {@link WorkerStepSync}
+ * gives it the run's step, so schedules and Adam's bias correction follow the run.
+ *
  * <p>Iteration count: the M2 master adds {@code averagingFrequency} to the driver's count per split
  * whatever the split held; we then set it to {@code before + ceil(minibatches / workers)}.
  */
@@ -24,6 +27,7 @@ public final class ParameterAveragingTrainer implements DistributedTrainer {
     private final JavaSparkContext jsc;
     private final TrainerSettings settings;
     private final ParameterAveragingTrainingMaster master;
+    private final WorkerStepSync stepSync = new WorkerStepSync();
     private SparkComputationGraph spark;
 
     ParameterAveragingTrainer(JavaSparkContext jsc, TrainerSettings settings) {
@@ -36,12 +40,22 @@ public final class ParameterAveragingTrainer implements DistributedTrainer {
                 .saveUpdater(true)
                 .rddTrainingApproach(RDDTrainingApproach.Direct)
                 .rngSeed(settings.seed())
-                .trainingHooks(settings.hooks())
+                .trainingHooks(hooks(settings, stepSync))
                 .build();
+    }
+
+    /** The run's step sync first (it sets the worker's step before the method's hooks read it). */
+    private static java.util.List<org.deeplearning4j.spark.api.TrainingHook> hooks(TrainerSettings settings,
+                                                                                  WorkerStepSync sync) {
+        java.util.List<org.deeplearning4j.spark.api.TrainingHook> all = new java.util.ArrayList<>();
+        all.add(sync);
+        all.addAll(settings.hooks());
+        return all;
     }
 
     @Override
     public long fitEpochChunk(ComputationGraph net, JavaRDD<MultiDataSet> batches) {
+        stepSync.bind(net);
         if (spark == null || spark.getNetwork() != net) {
             spark = new SparkComputationGraph(jsc, net, master);
         }

@@ -106,6 +106,41 @@ class TargetTwinTest extends SparkTestBase {
         }
     }
 
+    /** Records the step count the paramavg worker's graph holds after each minibatch (local mode: same JVM). */
+    static final class StepRecorder implements org.deeplearning4j.spark.api.TrainingHook {
+        static final List<Integer> SEEN = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        @Override
+        public void preUpdate(org.nd4j.linalg.dataset.api.DataSet d, org.deeplearning4j.nn.api.Model m) {
+        }
+
+        @Override
+        public void postUpdate(org.nd4j.linalg.dataset.api.DataSet d, org.deeplearning4j.nn.api.Model m) {
+        }
+
+        @Override
+        public void preUpdate(MultiDataSet d, org.deeplearning4j.nn.api.Model m) {
+        }
+
+        @Override
+        public void postUpdate(MultiDataSet d, org.deeplearning4j.nn.api.Model m) {
+            SEEN.add(((ComputationGraph) m).getConfiguration().getIterationCount());
+        }
+    }
+
+    @Test
+    void theWorkerGraphCarriesTheDriversStepCountSoTheMomentumFollowsTheRun() throws Exception {
+        PretextMethod m = Methods.withDefaults("byol");
+        ComputationGraph g = m.build(spec(0), 6);
+        g.getConfiguration().setIterationCount(10);
+        StepRecorder.SEEN.clear();
+        TrainerSettings s = TrainerSettings.of(1, 2 * B).withAveragingFrequency(2).withHooks(List.of(new StepRecorder()));
+        try (DistributedTrainer t = DistributedTrainers.create("paramavg", s, jsc)) {
+            assertEquals(4, t.fitEpochChunk(g, jsc.parallelize(batches(m, 4), 1)));
+        }
+        assertEquals(List.of(11, 12, 13, 14), StepRecorder.SEEN);
+    }
+
     @Test
     void momentumRisesFromTheBaseToOneOnACosineOverTheSchedulesProgress() {
         assertEquals(0.99, EmaTargetHook.momentum(0.99, 0), 1e-15);
