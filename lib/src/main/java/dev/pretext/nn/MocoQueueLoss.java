@@ -171,12 +171,18 @@ public class MocoQueueLoss extends HandWrittenLoss {
                 .castTo(queue.dataType());
         long ptr = Math.floorMod((long) Math.rint(ptrParam.getDouble(0)), queueSize);
         long first = Math.min(n, queueSize - ptr);
-        queue.get(NDArrayIndex.interval(ptr, ptr + first), NDArrayIndex.all())
+        // The ring write goes through a fresh copy, assigned back whole: in a paramavg worker the
+        // queue is a view into parameters deserialised from the broadcast, and ND4J M2.1 gave an
+        // empty array for a row range of that view past the middle of the queue (a bounds check
+        // against the view's own buffer length with the parent's offset), failing the write.
+        INDArray next = queue.dup('c');
+        next.get(NDArrayIndex.interval(ptr, ptr + first), NDArrayIndex.all())
                 .assign(keys.get(NDArrayIndex.interval(0, first), NDArrayIndex.all()));
         if (first < n) {
-            queue.get(NDArrayIndex.interval(0, n - first), NDArrayIndex.all())
+            next.get(NDArrayIndex.interval(0, n - first), NDArrayIndex.all())
                     .assign(keys.get(NDArrayIndex.interval(first, n), NDArrayIndex.all()));
         }
+        queue.assign(next);
         ptrParam.assign((ptr + n) % queueSize);
     }
 

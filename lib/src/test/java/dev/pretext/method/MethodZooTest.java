@@ -84,6 +84,28 @@ class MethodZooTest extends SparkTestBase {
         assertNotNull(conf.getVertices().get(m.encoderLayer()));
     }
 
+    /**
+     * A full queue of 4096 keys filled and wrapped inside a paramavg worker, where the queue is a view
+     * into parameters deserialised from the broadcast: ND4J gave an empty view for rows past the
+     * middle of it there (NullPointerException at the 9th step of the quickstart), never in a
+     * local fit. Every queue row stays a unit vector (written keys, or the initial random ones).
+     */
+    @org.junit.jupiter.api.Test
+    void mocoFillsAndWrapsItsQueueInsideAParamavgWorker() {
+        PretextMethod m = Methods.withDefaults("mocov2");
+        ComputationGraph g = m.build(ModelSpec.of("conv4", 0.25, 8, 8, new Adam(1e-3)), 7);
+        ViewsBatchSource src = new ViewsBatchSource(jsc.parallelize(ViewsBatchSourceTest.images(20 * 128), 1), 128,
+                AugmentSpec.simclr(8), ViewsBatchSourceTest.MEAN, ViewsBatchSourceTest.STD, 3, m);
+        TrainerSettings s = TrainerSettings.of(1, 256).withAveragingFrequency(40).withHooks(m.stepHooks());
+        try (DistributedTrainer t = DistributedTrainers.create("paramavg", s, jsc)) {
+            assertEquals(20, t.fitEpochChunk(g, src.epoch(0)));
+        }
+        INDArray queue = g.getLayer("loss").getParam(dev.pretext.nn.MocoQueueLoss.QUEUE);
+        assertEquals(20 * 256 % 4096, g.getLayer("loss").getParam(dev.pretext.nn.MocoQueueLoss.PTR).getInt(0));
+        INDArray norms = queue.norm2(1);
+        assertTrue(norms.sub(1).amaxNumber().doubleValue() < 1e-4, "queue rows are unit vectors: " + norms);
+    }
+
     @org.junit.jupiter.api.Test
     void mocoRefusesSeveralWorkersUnderParameterAveraging() {
         Optional<String> r = create("mocov2").refusal("paramavg", 2);
