@@ -35,7 +35,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * so the layer returns {@code loss * N}; the score DL4J reports (and the gradient it applies) is then
  * the batch loss itself, as the paper and the official code report it.
  */
-public class BarlowTwinsLoss extends SameDiffOutputLayer {
+public class BarlowTwinsLoss extends ParameterlessLoss {
 
     public static final double DEFAULT_LAMBDA = 5e-3;
 
@@ -86,35 +86,20 @@ public class BarlowTwinsLoss extends SameDiffOutputLayer {
         return loss.mul(n);
     }
 
-    /** The layer's activations are its input, unchanged: the projections. */
-    @Override
-    public String activationsVertexName() {
-        return "input";
-    }
 
-    @Override
-    public void defineParameters(SDLayerParams params) {
-        // no parameters
-    }
 
-    @Override
-    public void initializeParameters(Map<String, INDArray> params) {
-        // no parameters
-    }
 
-    @Override
-    public InputType getOutputType(int layerIndex, InputType inputType) {
-        if (inputType.getType() != InputType.Type.FF) {
-            throw new IllegalArgumentException(NAME + " expects feed-forward input [N, D], got " + inputType);
-        }
-        return inputType;
-    }
 
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
             int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
         return ViewBlocks.checkedLayer(this, conf, trainingListeners, layerIndex, layerParamsView, initializeParams,
                 networkDataType, (input, labels) -> ViewBlocks.twoStackedViews(labels, input.size(0), NAME));
+    }
+
+    @Override
+    protected String lossName() {
+        return NAME;
     }
 
     @Override

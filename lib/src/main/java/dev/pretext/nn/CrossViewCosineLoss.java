@@ -42,7 +42,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * symmetrised {@code D(p1, z2)/2 + D(p2, z1)/2} exactly, and half of BYOL's symmetrised
  * {@code L + L~} (which sums both directions): a constant factor of 2 in BYOL's learning rate.
  */
-public class CrossViewCosineLoss extends SameDiffOutputLayer {
+public class CrossViewCosineLoss extends ParameterlessLoss {
 
     public static final String BYOL = "byol";
     public static final String SIMSIAM = "simsiam";
@@ -122,21 +122,8 @@ public class CrossViewCosineLoss extends SameDiffOutputLayer {
         return meanCos.rsub(offset()).mul(scale()).mul(hasPartner).sum();
     }
 
-    /** The layer's activations are its input, unchanged: {@code [p | z]}. */
-    @Override
-    public String activationsVertexName() {
-        return "input";
-    }
 
-    @Override
-    public void defineParameters(SDLayerParams params) {
-        // no parameters
-    }
 
-    @Override
-    public void initializeParameters(Map<String, INDArray> params) {
-        // no parameters
-    }
 
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
@@ -156,6 +143,11 @@ public class CrossViewCosineLoss extends SameDiffOutputLayer {
             int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
         return ViewBlocks.checkedLayer(this, conf, trainingListeners, layerIndex, layerParamsView, initializeParams,
                 networkDataType, (input, labels) -> ViewBlocks.layout(labels, input.size(0), NAME));
+    }
+
+    @Override
+    protected String lossName() {
+        return NAME;
     }
 
     @Override

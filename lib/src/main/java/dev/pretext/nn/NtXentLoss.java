@@ -33,7 +33,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Pair ids are compared as floating-point values: they must be integers below 2^24 (exact in
  * float); the assemblers use 0..B-1.
  */
-public class NtXentLoss extends SameDiffOutputLayer {
+public class NtXentLoss extends ParameterlessLoss {
 
     public static final double DEFAULT_TEMPERATURE = 0.5;
 
@@ -89,28 +89,13 @@ public class NtXentLoss extends SameDiffOutputLayer {
         return lse.sub(positiveLogit).mul(hasPartner).sum();
     }
 
-    /** The layer's activations are its input, unchanged: the projections. */
-    @Override
-    public String activationsVertexName() {
-        return "input";
-    }
+
+
+
 
     @Override
-    public void defineParameters(SDLayerParams params) {
-        // no parameters
-    }
-
-    @Override
-    public void initializeParameters(Map<String, INDArray> params) {
-        // no parameters
-    }
-
-    @Override
-    public InputType getOutputType(int layerIndex, InputType inputType) {
-        if (inputType.getType() != InputType.Type.FF) {
-            throw new IllegalArgumentException("NT-Xent expects feed-forward input [N, D], got " + inputType);
-        }
-        return inputType;
+    protected String lossName() {
+        return "NT-Xent";
     }
 
     @Override

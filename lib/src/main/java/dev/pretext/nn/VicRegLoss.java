@@ -42,7 +42,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Score: DL4J divides an output layer's returned value and its gradient by the minibatch size N,
  * so the layer returns {@code loss * N}; the score DL4J reports is the batch loss itself.
  */
-public class VicRegLoss extends SameDiffOutputLayer {
+public class VicRegLoss extends ParameterlessLoss {
 
     public static final double DEFAULT_SIM_COEFF = 25;
     public static final double DEFAULT_STD_COEFF = 25;
@@ -144,35 +144,20 @@ public class VicRegLoss extends SameDiffOutputLayer {
         return loss.mul(n);
     }
 
-    /** The layer's activations are its input, unchanged: the projections. */
-    @Override
-    public String activationsVertexName() {
-        return "input";
-    }
 
-    @Override
-    public void defineParameters(SDLayerParams params) {
-        // no parameters
-    }
 
-    @Override
-    public void initializeParameters(Map<String, INDArray> params) {
-        // no parameters
-    }
 
-    @Override
-    public InputType getOutputType(int layerIndex, InputType inputType) {
-        if (inputType.getType() != InputType.Type.FF) {
-            throw new IllegalArgumentException(NAME + " expects feed-forward input [N, D], got " + inputType);
-        }
-        return inputType;
-    }
 
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
             int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
         return ViewBlocks.checkedLayer(this, conf, trainingListeners, layerIndex, layerParamsView, initializeParams,
                 networkDataType, (input, labels) -> ViewBlocks.twoStackedViews(labels, input.size(0), NAME));
+    }
+
+    @Override
+    protected String lossName() {
+        return NAME;
     }
 
     @Override
