@@ -114,123 +114,81 @@ public final class TrainingRun {
         return net;
     }
 
+    /** What this invocation has done so far: counters the summary, the stop rules and checkpoints read. */
+    private static final class Tally {
+        final long t0 = System.nanoTime();
+        int startEpoch;
+        int startChunk;
+        int resumedChunks = -1;
+        double elapsedBefore;
+        String lastCheckpoint;
+        long images;
+        double fitSeconds;
+        double loss = Double.NaN;
+        double knn = Double.NaN;
+        int lowStdStreak;
+        int chunks;
+        int epochsCompleted;
+        int chunksCompleted;
+
+        double sessionSeconds() {
+            return (System.nanoTime() - t0) / 1e9;
+        }
+    }
+
     /** Runs until done, out of time, or stopped; returns the summary (also written to summary.json). */
     public RunSummary run() {
-        long t0 = System.nanoTime();
-        int startEpoch = 0;
-        int startChunk = 0;
-        int resumedChunks = -1;
-        double elapsedBefore = 0;
-        String lastCheckpoint = null;
+        Tally t = new Tally();
         Optional<Checkpoints.Checkpoint> latest = Checkpoints.findLatest(runDir);
         Optional<org.nd4j.linalg.schedule.ISchedule> fresh = Schedules.of(net);
-        if (latest.isPresent() && !resume) {
-            throw new UserError("run directory " + runDir + " already holds checkpoints (newest "
-                    + latest.get().dir().getFileName() + "); resume it or choose a new run directory");
-        }
-        if (latest.isPresent()) {
-            TrainerState s = Checkpoints.restoreInto(latest.get(), net);
-            hook.restore(s.methodState());
-            startEpoch = s.epochsCompleted();
-            startChunk = s.chunksCompleted();
-            resumedChunks = s.chunksCompleted() > 0 ? s.chunksPerEpoch() : -1;
-            elapsedBefore = s.elapsedSeconds();
-            lastCheckpoint = latest.get().dir().getFileName().toString();
-            int dropped = metrics.truncateAfter(startEpoch, startChunk);
-            if (progress.enabled()) {
-                progress.note(String.format(java.util.Locale.ROOT,
-                        "resuming from checkpoint %s: %d epoch(s) and %d chunk(s) done, step %d, %.0f s trained%s",
-                        lastCheckpoint, startEpoch, startChunk, s.iterationCount(), elapsedBefore,
-                        dropped > 0 ? "; dropped " + dropped + " metrics row(s) of the interrupted attempt" : ""));
-            }
-        } else {
-            metrics.truncateAfter(0, 0);
-        }
-        Optional<BudgetSchedule> budget = timeBounded()
-                ? Schedules.of(net).filter(BudgetSchedule.class::isInstance).map(BudgetSchedule.class::cast)
-                : Optional.empty();
-        if (budget.isPresent() && latest.isPresent() && fresh.orElse(null) instanceof BudgetSchedule f) {
-            // A resume brings a new budget: the rest of an interrupted schedule is spread over it
-            // (from the progress the checkpoint had made), and a schedule that had reached its
-            // floor starts a new warm-up and decay (a warm restart) instead of training at the floor.
-            long s0 = net.getConfiguration().getIterationCount();
-            double p = budget.get().progress(s0);
-            BudgetSchedule resumed = new BudgetSchedule(f.getWarmupFraction(), f.getPeak(), f.getFloor(),
-                    s0 + f.getTotalSteps(), s0, p >= 0.999 ? 0.0 : p);
-            Schedules.set(net, resumed);
-            budget = Optional.of(resumed);
-        }
+        restore(latest, t);
+        Optional<BudgetSchedule> budget = budgetSchedule(latest.isPresent(), fresh);
         long chunkStart = System.nanoTime();
         int chunkStartStep = net.getConfiguration().getIterationCount();
-        double knn = Double.NaN;
-
-        long imagesThisRun = 0;
-        double fitSeconds = 0;
-        double loss = Double.NaN;
-        int lowStdStreak = 0;
-        int chunksThisRun = 0;
-        int epochsCompleted = startEpoch;
-        int chunksCompleted = startChunk;
-        for (int e = startEpoch; e < epochs; e++) {
+        t.epochsCompleted = t.startEpoch;
+        t.chunksCompleted = t.startChunk;
+        for (int e = t.startEpoch; e < epochs; e++) {
             JavaRDD<MultiDataSet> all = source.epoch(e);
             int parts = all.getNumPartitions();
-            int chunks = e == startEpoch && resumedChunks > 0 ? resumedChunks : Math.min(chunksPerEpoch, parts);
+            int chunks = e == t.startEpoch && t.resumedChunks > 0 ? t.resumedChunks : Math.min(chunksPerEpoch, parts);
             if (parts < chunks) {
                 throw new UserError("epoch " + (e + 1) + " has " + parts + " partitions, fewer than the "
                         + chunks + " chunks of the checkpoint being resumed; keep the partitioning of a run fixed");
             }
-            for (int c = (e == startEpoch ? startChunk : 0); c < chunks; c++) {
+            for (int c = (e == t.startEpoch ? t.startChunk : 0); c < chunks; c++) {
+                // 1. fit one chunk: a contiguous range of the epoch's partitions
                 int from = (int) ((long) c * parts / chunks);
                 int to = (int) ((long) (c + 1) * parts / chunks);
-                JavaRDD<MultiDataSet> chunkRdd = partitions(all, from, to);
                 long f0 = System.nanoTime();
-                long minibatches = trainer.fitEpochChunk(net, chunkRdd);
+                long minibatches = trainer.fitEpochChunk(net, partitions(all, from, to));
                 double fitS = (System.nanoTime() - f0) / 1e9;
                 net.getConfiguration().setEpochCount(e);
                 long images = Math.round((double) source.imagesPerEpoch() * (to - from) / parts);
-                imagesThisRun += images;
-                fitSeconds += fitS;
-                chunksThisRun++;
-                chunksCompleted = c + 1;
+                t.images += images;
+                t.fitSeconds += fitS;
+                t.chunks++;
+                t.chunksCompleted = c + 1;
 
-                loss = net.score(monitor, false);
+                // 2. measure it, log it
+                t.loss = net.score(monitor, false);
                 if (encoderMonitor != null) {
-                    knn = encoderMonitor.evaluate(net);
+                    t.knn = encoderMonitor.evaluate(net);
                 }
                 double[][] z = embedding();
                 double std = EmbeddingDiagnostics.embeddingStd(z);
-                double erank = Double.isFinite(loss) ? EmbeddingDiagnostics.effectiveRank(z) : Double.NaN;
                 int step = net.getConfiguration().getIterationCount();
                 double lr = learningRate(net, step, e);
-                double sessionS = (System.nanoTime() - t0) / 1e9;
+                double sessionS = t.sessionSeconds();
                 double ips = fitS > 0 ? images / fitS : Double.NaN;
+                metrics.append(record(e, c, chunks, step, t, lr, ips, std, z, minibatches));
 
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("epoch", e + 1);
-                m.put("chunk", c + 1);
-                m.put("chunks", chunks);
-                m.put("epoch_progress", e + (double) (c + 1) / chunks);
-                m.put("step", step);
-                m.put("loss", loss);
-                m.put("lr", lr);
-                m.put("images_per_s", ips);
-                m.put("embedding_std", std);
-                m.put("effective_rank", erank);
-                if (encoderMonitor != null) {
-                    m.put(encoderMonitor.metric(), knn);
-                }
-                m.put("elapsed_s", elapsedBefore + sessionS);
-                m.put("minibatches", minibatches);
-                m.put("trainer", trainer.name());
-                metrics.append(m);
-
+                // 3. fit the schedule to the budget from what the last chunk measured (its wall
+                // clock includes the monitor and checkpoint work around the fit), and report progress
                 double done = e + (double) (c + 1) / chunks;
-                double perEpoch = sessionS / (done - (startEpoch + (double) startChunk / Math.max(1, chunks)));
+                double perEpoch = sessionS / (done - (t.startEpoch + (double) t.startChunk / Math.max(1, chunks)));
                 double eta = Math.min((epochs - done) * perEpoch, Math.max(0, maxSeconds - sessionS));
                 BudgetPlan plan = null;
                 if (budget.isPresent()) {
-                    // Fit the schedule to the budget from what the last chunk measured (its wall clock
-                    // includes the monitor and checkpoint work around the fit).
                     long now = System.nanoTime();
                     double chunkS = (now - chunkStart) / 1e9;
                     int chunkSteps = step - chunkStartStep;
@@ -244,53 +202,127 @@ public final class TrainingRun {
                     chunkStart = now;
                     chunkStartStep = step;
                 }
-                progress.chunk(e + 1, epochs, c + 1, chunks, done / epochs, loss, lr, ips, eta,
-                        encoderMonitor == null ? null : encoderMonitor.metric(), knn);
+                progress.chunk(e + 1, epochs, c + 1, chunks, done / epochs, t.loss, lr, ips, eta,
+                        encoderMonitor == null ? null : encoderMonitor.metric(), t.knn);
                 hook.afterChunk(net, e, c);
 
-                if (!Double.isFinite(loss)) {
-                    throw stop(RunSummary.DIVERGED, "training diverged at epoch " + (e + 1) + " chunk " + (c + 1)
-                            + " (step " + step + "): the loss on the monitor batch is " + loss
-                            + "; lower the learning rate or lengthen the warm-up. Last good checkpoint: "
-                            + lastCheckpoint, epochsCompleted, chunksCompleted, t0, elapsedBefore, imagesThisRun,
-                            fitSeconds, loss, lastCheckpoint);
-                }
-                lowStdStreak = std < collapseStd ? lowStdStreak + 1 : 0;
-                if (lowStdStreak >= collapsePatience) {
-                    throw stop(RunSummary.COLLAPSED, "the embedding '" + embeddingLayer + "' collapsed: its std was"
-                            + " below " + collapseStd + " for " + lowStdStreak + " consecutive chunks (now " + std
-                            + ", epoch " + (e + 1) + "). Last good checkpoint: " + lastCheckpoint,
-                            epochsCompleted, chunksCompleted, t0, elapsedBefore, imagesThisRun, fitSeconds, loss,
-                            lastCheckpoint);
-                }
+                // 4. stop rules: diverged or collapsed (no checkpoint of the bad model)
+                checkStops(e, c, step, std, t);
 
+                // 5. checkpoint at the end of an epoch and when the budget is spent
                 boolean epochDone = c + 1 == chunks;
                 boolean outOfTime = (sessionS > maxSeconds || (plan != null && plan.chunksLeft() == 0))
                         && !(epochDone && e + 1 == epochs);
                 if (epochDone) {
-                    epochsCompleted = e + 1;
-                    chunksCompleted = 0;
+                    t.epochsCompleted = e + 1;
+                    t.chunksCompleted = 0;
                 }
                 if (epochDone || outOfTime) {
-                    TrainerState state = new TrainerState(TrainerState.FORMAT_VERSION, epochsCompleted,
-                            chunksCompleted, chunks, step, net.getConfiguration().getEpochCount(),
-                            elapsedBefore + (System.nanoTime() - t0) / 1e9, seed, null, trainer.name(),
-                            hook.state());
-                    lastCheckpoint = Checkpoints.write(runDir, net, state, keepCheckpoints).getFileName().toString();
+                    checkpoint(chunks, step, t);
                 }
                 if (outOfTime) {
                     String why = sessionS > maxSeconds ? ", past the budget of " + maxSeconds + " s"
                             : ", with too little of the budget of " + maxSeconds + " s left for another chunk";
-                    lastKnn = knn;
-                    return finish(RunSummary.TIME_BUDGET, "stopped after " + ProgressLine.hms(sessionS) + why,
-                            epochsCompleted, chunksCompleted, t0, elapsedBefore, imagesThisRun, fitSeconds, loss,
-                            lastCheckpoint);
+                    lastKnn = t.knn;
+                    return finish(RunSummary.TIME_BUDGET, "stopped after " + ProgressLine.hms(sessionS) + why, t);
                 }
             }
         }
-        lastKnn = knn;
-        return finish(RunSummary.COMPLETED, chunksThisRun == 0 ? "nothing left to train" : "all epochs done",
-                epochsCompleted, chunksCompleted, t0, elapsedBefore, imagesThisRun, fitSeconds, loss, lastCheckpoint);
+        lastKnn = t.knn;
+        return finish(RunSummary.COMPLETED, t.chunks == 0 ? "nothing left to train" : "all epochs done", t);
+    }
+
+    /** Loads the newest checkpoint into the network when resuming (refusing one that exists otherwise). */
+    private void restore(Optional<Checkpoints.Checkpoint> latest, Tally t) {
+        if (latest.isPresent() && !resume) {
+            throw new UserError("run directory " + runDir + " already holds checkpoints (newest "
+                    + latest.get().dir().getFileName() + "); resume it or choose a new run directory");
+        }
+        if (latest.isEmpty()) {
+            metrics.truncateAfter(0, 0);
+            return;
+        }
+        TrainerState s = Checkpoints.restoreInto(latest.get(), net);
+        hook.restore(s.methodState());
+        t.startEpoch = s.epochsCompleted();
+        t.startChunk = s.chunksCompleted();
+        t.resumedChunks = s.chunksCompleted() > 0 ? s.chunksPerEpoch() : -1;
+        t.elapsedBefore = s.elapsedSeconds();
+        t.lastCheckpoint = latest.get().dir().getFileName().toString();
+        int dropped = metrics.truncateAfter(t.startEpoch, t.startChunk);
+        if (progress.enabled()) {
+            progress.note(String.format(java.util.Locale.ROOT,
+                    "resuming from checkpoint %s: %d epoch(s) and %d chunk(s) done, step %d, %.0f s trained%s",
+                    t.lastCheckpoint, t.startEpoch, t.startChunk, s.iterationCount(), t.elapsedBefore,
+                    dropped > 0 ? "; dropped " + dropped + " metrics row(s) of the interrupted attempt" : ""));
+        }
+    }
+
+    /**
+     * The budget-fitted schedule of a time-bounded run. A resume brings a new budget: the rest of an
+     * interrupted schedule is spread over it (from the progress the checkpoint had made), and a
+     * schedule that had reached its floor starts a new warm-up and decay (a warm restart) instead
+     * of training at the floor.
+     */
+    private Optional<BudgetSchedule> budgetSchedule(boolean resumed, Optional<org.nd4j.linalg.schedule.ISchedule> fresh) {
+        Optional<BudgetSchedule> budget = timeBounded()
+                ? Schedules.of(net).filter(BudgetSchedule.class::isInstance).map(BudgetSchedule.class::cast)
+                : Optional.empty();
+        if (budget.isPresent() && resumed && fresh.orElse(null) instanceof BudgetSchedule f) {
+            long s0 = net.getConfiguration().getIterationCount();
+            double p = budget.get().progress(s0);
+            BudgetSchedule next = new BudgetSchedule(f.getWarmupFraction(), f.getPeak(), f.getFloor(),
+                    s0 + f.getTotalSteps(), s0, p >= 0.999 ? 0.0 : p);
+            Schedules.set(net, next);
+            budget = Optional.of(next);
+        }
+        return budget;
+    }
+
+    /** One line of metrics.jsonl for a chunk. */
+    private Map<String, Object> record(int e, int c, int chunks, int step, Tally t, double lr, double ips, double std,
+                                       double[][] z, long minibatches) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("epoch", e + 1);
+        m.put("chunk", c + 1);
+        m.put("chunks", chunks);
+        m.put("epoch_progress", e + (double) (c + 1) / chunks);
+        m.put("step", step);
+        m.put("loss", t.loss);
+        m.put("lr", lr);
+        m.put("images_per_s", ips);
+        m.put("embedding_std", std);
+        m.put("effective_rank", Double.isFinite(t.loss) ? EmbeddingDiagnostics.effectiveRank(z) : Double.NaN);
+        if (encoderMonitor != null) {
+            m.put(encoderMonitor.metric(), t.knn);
+        }
+        m.put("elapsed_s", t.elapsedBefore + t.sessionSeconds());
+        m.put("minibatches", minibatches);
+        m.put("trainer", trainer.name());
+        return m;
+    }
+
+    /** Throws when the loss is not finite, or the embedding std stayed below the threshold too long. */
+    private void checkStops(int e, int c, int step, double std, Tally t) {
+        if (!Double.isFinite(t.loss)) {
+            throw stop(RunSummary.DIVERGED, "training diverged at epoch " + (e + 1) + " chunk " + (c + 1)
+                    + " (step " + step + "): the loss on the monitor batch is " + t.loss
+                    + "; lower the learning rate or lengthen the warm-up. Last good checkpoint: "
+                    + t.lastCheckpoint, t);
+        }
+        t.lowStdStreak = std < collapseStd ? t.lowStdStreak + 1 : 0;
+        if (t.lowStdStreak >= collapsePatience) {
+            throw stop(RunSummary.COLLAPSED, "the embedding '" + embeddingLayer + "' collapsed: its std was"
+                    + " below " + collapseStd + " for " + t.lowStdStreak + " consecutive chunks (now " + std
+                    + ", epoch " + (e + 1) + "). Last good checkpoint: " + t.lastCheckpoint, t);
+        }
+    }
+
+    private void checkpoint(int chunks, int step, Tally t) {
+        TrainerState state = new TrainerState(TrainerState.FORMAT_VERSION, t.epochsCompleted, t.chunksCompleted,
+                chunks, step, net.getConfiguration().getEpochCount(), t.elapsedBefore + t.sessionSeconds(), seed, null,
+                trainer.name(), hook.state());
+        t.lastCheckpoint = Checkpoints.write(runDir, net, state, keepCheckpoints).getFileName().toString();
     }
 
     /** A finite {@code maxSeconds}: the budget, not the epochs, is expected to end the run. */
@@ -331,26 +363,23 @@ public final class TrainingRun {
         return new JavaRDD<>(pruned, ClassTag$.MODULE$.apply(MultiDataSet.class));
     }
 
-    private TrainingStoppedException stop(String reason, String message, int epochsDone, int chunksDone, long t0,
-                                          double elapsedBefore, long images, double fitS, double loss, String ckpt) {
-        RunSummary s = summary(reason, message, epochsDone, chunksDone, t0, elapsedBefore, images, fitS, loss, ckpt);
+    private TrainingStoppedException stop(String reason, String message, Tally t) {
+        RunSummary s = summary(reason, message, t);
         writeSummary(s);
         return new TrainingStoppedException(message, s);
     }
 
-    private RunSummary finish(String reason, String message, int epochsDone, int chunksDone, long t0,
-                              double elapsedBefore, long images, double fitS, double loss, String ckpt) {
-        RunSummary s = summary(reason, message, epochsDone, chunksDone, t0, elapsedBefore, images, fitS, loss, ckpt);
+    private RunSummary finish(String reason, String message, Tally t) {
+        RunSummary s = summary(reason, message, t);
         writeSummary(s);
         return s;
     }
 
-    private RunSummary summary(String reason, String message, int epochsDone, int chunksDone, long t0,
-                               double elapsedBefore, long images, double fitS, double loss, String ckpt) {
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        return new RunSummary(epochsDone, epochs, chunksDone, net.getConfiguration().getIterationCount(), seconds,
-                elapsedBefore + seconds, fitS > 0 ? images / fitS : Double.NaN, loss, reason, message, ckpt,
-                trainer.name(), timeBounded() ? "time" : "epochs",
+    private RunSummary summary(String reason, String message, Tally t) {
+        double seconds = t.sessionSeconds();
+        return new RunSummary(t.epochsCompleted, epochs, t.chunksCompleted, net.getConfiguration().getIterationCount(),
+                seconds, t.elapsedBefore + seconds, t.fitSeconds > 0 ? t.images / t.fitSeconds : Double.NaN, t.loss,
+                reason, message, t.lastCheckpoint, trainer.name(), timeBounded() ? "time" : "epochs",
                 Schedules.of(net).map(Object::toString).orElse("constant"), lastKnn,
                 source.imagesPerEpoch());
     }

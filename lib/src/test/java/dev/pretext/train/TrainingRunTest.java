@@ -274,7 +274,16 @@ class TrainingRunTest extends SparkTestBase {
         List<JsonNode> after = metrics(dir).subList(m.size(), metrics(dir).size());
         assertFalse(after.isEmpty());
         double maxAfter = after.stream().mapToDouble(r -> r.get("lr").asDouble()).max().orElseThrow();
-        assertTrue(maxAfter > 0.3 * peak, "the resumed run trained at a real learning rate: " + maxAfter);
+        // Whether the first run's schedule had reached its end depends on the machine's speed (the
+        // budget planner stops it when no further chunk fits): finished, the resume is a warm restart;
+        // interrupted, it spreads the rest of the decay over the new budget.
+        double endProgress = last.progress(net.getConfiguration().getIterationCount());
+        if (endProgress >= 0.999) {
+            assertTrue(maxAfter > 0.3 * peak, "the resumed run trained at a real learning rate: " + maxAfter);
+        } else {
+            assertTrue(maxAfter <= maxLr + 1e-12 && maxAfter > 0, "the rest of the decay: " + maxAfter
+                    + " after progress " + endProgress);
+        }
     }
 
     @Test
