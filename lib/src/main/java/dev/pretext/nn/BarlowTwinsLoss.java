@@ -86,10 +86,6 @@ public class BarlowTwinsLoss extends ParameterlessLoss {
         return loss.mul(n);
     }
 
-
-
-
-
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
             int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {

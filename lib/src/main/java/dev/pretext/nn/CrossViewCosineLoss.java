@@ -122,9 +122,6 @@ public class CrossViewCosineLoss extends ParameterlessLoss {
         return meanCos.rsub(offset()).mul(scale()).mul(hasPartner).sum();
     }
 
-
-
-
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
         if (inputType.getType() != InputType.Type.FF) {

@@ -89,10 +89,6 @@ public class NtXentLoss extends ParameterlessLoss {
         return lse.sub(positiveLogit).mul(hasPartner).sum();
     }
 
-
-
-
-
     @Override
     protected String lossName() {
         return "NT-Xent";

@@ -144,10 +144,6 @@ public class VicRegLoss extends ParameterlessLoss {
         return loss.mul(n);
     }
 
-
-
-
-
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
             int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
