@@ -1,20 +1,12 @@
 package dev.pretext.nn;
 
-import java.util.Collection;
 import java.util.Map;
 import java.util.Objects;
 
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.deeplearning4j.nn.conf.layers.samediff.SameDiffOutputLayer;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The Barlow Twins loss (Zbontar et al., 2021) as a parameterless DL4J output layer.
@@ -87,10 +79,8 @@ public class BarlowTwinsLoss extends ParameterlessLoss {
     }
 
     @Override
-    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
-            int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
-        return ViewBlocks.checkedLayer(this, conf, trainingListeners, layerIndex, layerParamsView, initializeParams,
-                networkDataType, (input, labels) -> ViewBlocks.twoStackedViews(labels, input.size(0), NAME));
+    protected ViewBlocks.Check batchCheck() {
+        return (input, labels) -> ViewBlocks.twoStackedViews(labels, input.size(0), NAME);
     }
 
     @Override

@@ -1,21 +1,13 @@
 package dev.pretext.nn;
 
-import java.util.Collection;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.deeplearning4j.nn.conf.layers.samediff.SameDiffOutputLayer;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.controlflow.compat.StopGradient;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -136,10 +128,8 @@ public class CrossViewCosineLoss extends ParameterlessLoss {
     }
 
     @Override
-    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
-            int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
-        return ViewBlocks.checkedLayer(this, conf, trainingListeners, layerIndex, layerParamsView, initializeParams,
-                networkDataType, (input, labels) -> ViewBlocks.layout(labels, input.size(0), NAME));
+    protected ViewBlocks.Check batchCheck() {
+        return (input, labels) -> ViewBlocks.layout(labels, input.size(0), NAME);
     }
 
     @Override

@@ -1,15 +1,11 @@
 package dev.pretext.nn;
 
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -188,10 +184,8 @@ public class DistanceCorrelationLoss extends ParameterlessLoss {
     }
 
     @Override
-    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
-            int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
-        return ViewBlocks.checkedLayer(this, conf, trainingListeners, layerIndex, layerParamsView, initializeParams,
-                networkDataType, DistanceCorrelationLoss::checkBatch);
+    protected ViewBlocks.Check batchCheck() {
+        return DistanceCorrelationLoss::checkBatch;
     }
 
     /** N &gt;= 2 rows, and labels (ignored otherwise) with the same number of rows. */

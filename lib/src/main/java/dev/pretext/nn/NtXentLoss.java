@@ -3,12 +3,8 @@ package dev.pretext.nn;
 import java.util.Map;
 import java.util.Objects;
 
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.deeplearning4j.nn.conf.layers.samediff.SameDiffOutputLayer;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * NT-Xent (normalised temperature-scaled cross entropy, SimCLR) as a parameterless DL4J output layer.

@@ -1,6 +1,11 @@
 package dev.pretext.nn;
 
+import java.util.Collection;
 import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.deeplearning4j.nn.conf.layers.samediff.SameDiffOutputLayer;
@@ -17,6 +22,26 @@ public abstract class ParameterlessLoss extends SameDiffOutputLayer {
 
     /** The name errors give, e.g. {@code NT-Xent}. */
     protected abstract String lossName();
+
+    /**
+     * The check run on the host before every score and gradient (a broken batch cannot be told
+     * from a good one inside the SameDiff graph); null, the default, for none.
+     */
+    protected ViewBlocks.Check batchCheck() {
+        return null;
+    }
+
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
+            int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
+        ViewBlocks.Check check = batchCheck();
+        if (check == null) {
+            return super.instantiate(conf, trainingListeners, layerIndex, layerParamsView, initializeParams,
+                    networkDataType);
+        }
+        return ViewBlocks.checkedLayer(this, conf, trainingListeners, layerIndex, layerParamsView, initializeParams,
+                networkDataType, check);
+    }
 
     /** The layer's activations are its input, unchanged: the projections. */
     @Override
