@@ -139,23 +139,31 @@ public class DistanceCorrelationLoss extends ParameterlessLoss {
     public SDVariable defineLayer(SameDiff sd, SDVariable in, SDVariable labels, Map<String, SDVariable> params) {
         long width = in.getShape()[1];
         checkWidth(width);
-        DataType dt = in.dataType();
         SDVariable x = in.get(SDIndex.all(), SDIndex.interval(0L, (long) leftWidth));
         SDVariable y = in.get(SDIndex.all(), SDIndex.interval((long) leftWidth, width));
         if (stopGradientRight) {
             y = new StopGradient(sd, y).outputVariable();
         }
-        SDVariable a = centredDistances(sd, x, leftWidth, dt);
-        SDVariable b = centredDistances(sd, y, width - leftWidth, dt);
-        SDVariable xy = a.mul(b).mean();
-        SDVariable xx = a.mul(a).mean();
-        SDVariable yy = b.mul(b).mean();
-        SDVariable ratio = sd.nn().relu(xy, 0.0).div(sd.math().sqrt(xx.mul(yy).add(DistanceCorrelation.DEN_EPS)));
-        SDVariable dCor = sd.math().sqrt(ratio.add(DistanceCorrelation.COR_EPS));
+        SDVariable dCor = dCor(sd, x, leftWidth, y, width - leftWidth);
         SDVariable loss = MAXIMISE.equals(sign) ? dCor.rsub(1.0).mul(weight) : dCor.mul(weight);
         // N * loss: DL4J divides the returned score by the minibatch size.
         SDVariable n = sd.onesLike(x.get(SDIndex.all(), SDIndex.point(0L))).sum();
         return loss.mul(n);
+    }
+
+    /**
+     * {@link DistanceCorrelation#smoothDCor} of x [N, p] and y [N, q] as a SameDiff scalar (shared by
+     * {@link MvMrLoss}).
+     */
+    static SDVariable dCor(SameDiff sd, SDVariable x, long p, SDVariable y, long q) {
+        DataType dt = x.dataType();
+        SDVariable a = centredDistances(sd, x, p, dt);
+        SDVariable b = centredDistances(sd, y, q, dt);
+        SDVariable xy = a.mul(b).mean();
+        SDVariable xx = a.mul(a).mean();
+        SDVariable yy = b.mul(b).mean();
+        SDVariable ratio = sd.nn().relu(xy, 0.0).div(sd.math().sqrt(xx.mul(yy).add(DistanceCorrelation.DEN_EPS)));
+        return sd.math().sqrt(ratio.add(DistanceCorrelation.COR_EPS));
     }
 
     /** Double-centred pairwise distances {@code sqrt(|z_i - z_j|^2 + DIST_EPS)} of z [N, d], [N, N]. */
