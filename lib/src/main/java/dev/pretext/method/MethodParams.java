@@ -118,4 +118,84 @@ public final class MethodParams implements Serializable {
         }
         return out;
     }
+    /** A string, one of {@code allowed} (compared case-insensitively; returned as listed). */
+    public String choice(String key, List<String> allowed) {
+        Object v = required(key);
+        String str = String.valueOf(v).trim();
+        for (String a : allowed) {
+            if (a.equalsIgnoreCase(str)) {
+                return a;
+            }
+        }
+        throw new UserError("config key '" + full(key) + "': '" + v + "' is not one of " + String.join(", ", allowed));
+    }
+
+    /** A non-empty string. */
+    public String string(String key) {
+        Object v = required(key);
+        if (v instanceof List || v instanceof Map || String.valueOf(v).isBlank()) {
+            throw new UserError("config key '" + full(key) + "' must be a non-empty string, got '" + v + "'");
+        }
+        return String.valueOf(v).trim();
+    }
+
+    /**
+     * A list of names: a list, or a comma-separated string (as {@code --set key=a,b,c} gives); each
+     * one of {@code allowed} when that is not null; no name twice. May be empty.
+     */
+    public List<String> names(String key, List<String> allowed) {
+        Object v = required(key);
+        List<String> out = new ArrayList<>();
+        if (v instanceof List<?> l) {
+            l.forEach(x -> out.add(String.valueOf(x).trim()));
+        } else {
+            for (String part : String.valueOf(v).split(",")) {
+                if (!part.isBlank()) {
+                    out.add(part.trim());
+                }
+            }
+        }
+        for (String n : out) {
+            if (n.isEmpty() || (allowed != null && !allowed.contains(n))) {
+                throw new UserError("config key '" + full(key) + "': '" + n + "' is not "
+                        + (allowed == null ? "a name" : "one of " + String.join(", ", allowed)));
+            }
+            if (out.indexOf(n) != out.lastIndexOf(n)) {
+                throw new UserError("config key '" + full(key) + "' lists '" + n + "' twice");
+            }
+        }
+        return out;
+    }
+
+    /** A non-empty list of integers in [lo, hi]: a list, or a comma-separated string. */
+    public int[] integers(String key, int lo, int hi) {
+        Object v = required(key);
+        List<Object> items = new ArrayList<>();
+        if (v instanceof List<?> l) {
+            items.addAll(l);
+        } else {
+            for (String part : String.valueOf(v).split(",")) {
+                items.add(part.trim());
+            }
+        }
+        if (items.isEmpty()) {
+            throw new UserError("config key '" + full(key) + "' needs at least one integer in [" + lo + ", " + hi + "]");
+        }
+        int[] out = new int[items.size()];
+        for (int i = 0; i < out.length; i++) {
+            Object x = items.get(i);
+            double d;
+            try {
+                d = x instanceof Number n ? n.doubleValue() : Double.parseDouble(String.valueOf(x));
+            } catch (NumberFormatException e) {
+                d = Double.NaN;
+            }
+            if (d != Math.rint(d) || d < lo || d > hi) {
+                throw new UserError("config key '" + full(key) + "': value " + (i + 1) + " ('" + x
+                        + "') is not an integer in [" + lo + ", " + hi + "]");
+            }
+            out[i] = (int) d;
+        }
+        return out;
+    }
 }

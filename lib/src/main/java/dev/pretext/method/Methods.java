@@ -47,6 +47,14 @@ public final class Methods {
                 "2 views, the augment.* recipe", VicReg.KEYS, VicReg::new));
         add(new Entry(MsbReg.NAME, "MSBReg: multiview centroid + singular-value + Brownian losses (ECCV 2022)",
                 "K views (method.msbreg.views), the augment.* recipe; EMA target twin", MsbReg.KEYS, MsbReg::new));
+        add(new Entry(MvMr.NAME, "MV-MR: MSE + variance + distance correlation of the views, and of the augmented"
+                + " view with handcrafted representations of the image (Kinakh et al. 2023)",
+                "the image and 1 augmented view; descriptors of the image (describe stage, joined by id)",
+                MvMr.KEYS, MvMr::mvmr));
+        add(new Entry(MvMr.DISTILL, "Distillation without labels: MV-MR with a teacher's embedding of the image as"
+                + " the representation (any teacher architecture and width)",
+                "the image and 1 augmented view; the teacher's embedding of the image (describe stage, joined by"
+                + " id)", MvMr.DISTILL_KEYS, MvMr::distill));
     }
 
     private Methods() {

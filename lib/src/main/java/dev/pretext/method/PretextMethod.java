@@ -56,6 +56,38 @@ public interface PretextMethod extends Serializable {
      */
     MultiDataSet assemble(float[][] views, int batchSize, int height, int width);
 
+    /**
+     * The per-image representations this method reads besides the pixels (descriptor and teacher
+     * columns of a descriptors table); {@link Representations#NONE}, the default, for none.
+     */
+    default Representations representations() {
+        return Representations.NONE;
+    }
+
+    /**
+     * This method with the width of each of its {@link #representations()} columns (known from the
+     * descriptors table's manifest only when a run starts), in column order. A method that reads
+     * representations cannot build its graph before; one that reads none accepts only no widths.
+     */
+    default PretextMethod withRepresentationWidths(int[] widths) {
+        if (widths.length != representations().columns().size()) {
+            throw new IllegalArgumentException(name() + " reads " + representations().columns().size()
+                    + " representation columns, got " + widths.length + " widths");
+        }
+        return this;
+    }
+
+    /**
+     * As {@link #assemble(float[][], int, int, int)}, with {@code representations[k]} holding column k
+     * of {@link #representations()} for every image, row-major [batchSize, width_k] (image i at row i).
+     */
+    default MultiDataSet assemble(float[][] views, float[][] representations, int batchSize, int height, int width) {
+        if (representations != null && representations.length > 0) {
+            throw new IllegalArgumentException(name() + " reads no representations, got " + representations.length);
+        }
+        return assemble(views, batchSize, height, width);
+    }
+
     /** Hooks the trainer runs inside the workers around every minibatch (e.g. the EMA target update). */
     default List<TrainingHook> stepHooks() {
         return List.of();

@@ -61,12 +61,29 @@ public abstract class ViewMethod implements PretextMethod {
 
     @Override
     public MultiDataSet assemble(float[][] v, int batchSize, int height, int width) {
+        INDArray features = stackedViews(v, batchSize, height, width);
+        INDArray labels = Nd4j.create(PairIds.stacked(batchSize, views), new long[] {(long) views * batchSize, 1}, 'c');
+        PairIds.check(labels, views);
+        INDArray[] ls = new INDArray[outputs()];
+        for (int i = 0; i < ls.length; i++) {
+            ls[i] = labels;
+        }
+        return new org.nd4j.linalg.dataset.MultiDataSet(new INDArray[] {features}, ls);
+    }
+
+    /** The K views stacked along the batch dimension, [K*B, 3, h, w], after checking each (size, finite values). */
+    protected INDArray stackedViews(float[][] v, int batchSize, int height, int width) {
+        return stack(name(), v, views, batchSize, height, width);
+    }
+
+    /** {@code views} views of {@code batchSize} images stacked along the batch dimension (view k at rows k*B..). */
+    static INDArray stack(String method, float[][] v, int views, int batchSize, int height, int width) {
         if (batchSize < 1 || height < 1 || width < 1) {
             throw new IllegalArgumentException("batch " + batchSize + " of " + height + "x" + width
                     + " images: all must be positive");
         }
         if (v == null || v.length != views) {
-            throw new IllegalArgumentException(name() + " needs " + views + " views per image, got "
+            throw new IllegalArgumentException(method + " needs " + views + " views per image, got "
                     + (v == null ? 0 : v.length));
         }
         int perImage = Backbones.CHANNELS * height * width;
@@ -79,14 +96,7 @@ public abstract class ViewMethod implements PretextMethod {
             checkView(k, v[k], perView, perImage);
             System.arraycopy(v[k], 0, all, (int) (k * perView), (int) perView);
         }
-        INDArray features = Nd4j.create(all, new long[] {(long) views * batchSize, Backbones.CHANNELS, height, width}, 'c');
-        INDArray labels = Nd4j.create(PairIds.stacked(batchSize, views), new long[] {(long) views * batchSize, 1}, 'c');
-        PairIds.check(labels, views);
-        INDArray[] ls = new INDArray[outputs()];
-        for (int i = 0; i < ls.length; i++) {
-            ls[i] = labels;
-        }
-        return new org.nd4j.linalg.dataset.MultiDataSet(new INDArray[] {features}, ls);
+        return Nd4j.create(all, new long[] {(long) views * batchSize, Backbones.CHANNELS, height, width}, 'c');
     }
 
     private static void checkView(int k, float[] view, long expected, int perImage) {

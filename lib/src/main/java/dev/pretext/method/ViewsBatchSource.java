@@ -9,6 +9,7 @@ import dev.pretext.augment.ViewSeeds;
 import dev.pretext.data.ImageRecord;
 import dev.pretext.train.BatchSource;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.storage.StorageLevel;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 import java.util.ArrayList;
@@ -28,7 +29,7 @@ import java.util.SplittableRandom;
  */
 public final class ViewsBatchSource implements BatchSource {
     static final int MIN_BATCHES_PER_PARTITION = 10;
-    private final JavaRDD<ImageRecord> images;
+    private final JavaRDD<Example> images;
     private final long imagesPerEpoch;
     private final int batchSize;
     private final List<ViewRecipe> recipes;
@@ -43,6 +44,30 @@ public final class ViewsBatchSource implements BatchSource {
      */
     public ViewsBatchSource(JavaRDD<ImageRecord> images, int batchSize, AugmentSpec base, float[] mean,
                             float[] std, long seed, PretextMethod method) {
+        this(images.map(i -> new Example(i, NO_REPRESENTATIONS)), StorageLevel.MEMORY_ONLY(), batchSize, base, mean,
+                std, seed, method);
+    }
+
+    /**
+     * For a method that reads {@link PretextMethod#representations()}: every image with its
+     * representation vectors, in the method's column order (the pipeline joins them by id). They are
+     * kept in memory and on disk, serialised: descriptors can be many times the size of the pixels.
+     */
+    public static ViewsBatchSource withRepresentations(JavaRDD<Example> examples, int batchSize, AugmentSpec base,
+                                                       float[] mean, float[] std, long seed, PretextMethod method) {
+        return new ViewsBatchSource(examples, StorageLevel.MEMORY_AND_DISK_SER(), batchSize, base, mean, std, seed,
+                method);
+    }
+
+    /** An image and its representation vectors (none for most methods). */
+    public record Example(ImageRecord image, float[][] representations) implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    private static final float[][] NO_REPRESENTATIONS = new float[0][];
+
+    private ViewsBatchSource(JavaRDD<Example> images, StorageLevel level, int batchSize, AugmentSpec base,
+                             float[] mean, float[] std, long seed, PretextMethod method) {
         this.batchSize = batchSize;
         this.recipes = List.copyOf(method.views(base));
         if (recipes.isEmpty()) {
@@ -52,7 +77,7 @@ public final class ViewsBatchSource implements BatchSource {
         this.std = std.clone();
         this.seed = seed;
         this.method = method;
-        JavaRDD<ImageRecord> cached = images.cache();
+        JavaRDD<Example> cached = images.persist(level);
         List<Long> perPartition = countPerPartition(cached);
         long total = perPartition.stream().mapToLong(Long::longValue).sum();
         if (total < batchSize) {
@@ -64,12 +89,12 @@ public final class ViewsBatchSource implements BatchSource {
         // partition drops its incomplete last batch, which on small data in many partitions is a
         // large share (1,500 STL-10 images in 8 partitions lost 476). Such data is spread evenly
         // over fewer partitions of at least MIN_BATCHES_PER_PARTITION minibatches (at most 10% dropped).
-        JavaRDD<ImageRecord> balanced = cached;
+        JavaRDD<Example> balanced = cached;
         long usableBefore = perPartition.stream().mapToLong(n -> (n / batchSize) * batchSize).sum();
         if (perPartition.stream().anyMatch(n -> n < batchSize) || usableBefore < 0.9 * total) {
             int before = perPartition.size();
             int parts = (int) Math.max(1, Math.min(before, total / ((long) MIN_BATCHES_PER_PARTITION * batchSize)));
-            balanced = cached.repartition(parts).cache();
+            balanced = cached.repartition(parts).persist(level);
             perPartition = countPerPartition(balanced);
             cached.unpersist(false);
             System.err.printf("pretrain: %d images were in %d partitions, too small for whole minibatches of %d;"
@@ -88,7 +113,7 @@ public final class ViewsBatchSource implements BatchSource {
         this.imagesPerEpoch = usable;
     }
 
-    private static List<Long> countPerPartition(JavaRDD<ImageRecord> rdd) {
+    private static List<Long> countPerPartition(JavaRDD<Example> rdd) {
         return rdd.mapPartitions(it -> {
             long n = 0;
             while (it.hasNext()) {
@@ -108,7 +133,7 @@ public final class ViewsBatchSource implements BatchSource {
         final long base = seed;
         final PretextMethod meth = method;
         return images.mapPartitionsWithIndex((partition, it) -> {
-            List<ImageRecord> part = new ArrayList<>();
+            List<Example> part = new ArrayList<>();
             it.forEachRemaining(part::add);
             Collections.shuffle(part, new java.util.Random(new SplittableRandom(
                     base * 1_000_003L + epoch * 7919L + partition).nextLong()));
@@ -127,23 +152,28 @@ public final class ViewsBatchSource implements BatchSource {
     }
 
     /** The batches of one partition, built lazily so a partition never holds more than one batch of pixels. */
-    static Iterator<MultiDataSet> batches(List<ImageRecord> part, int epoch, int b, List<ViewRecipe> recipes,
+    static Iterator<MultiDataSet> batches(List<Example> part, int epoch, int b, List<ViewRecipe> recipes,
                                           float[] mean, float[] std, long base, PretextMethod method) {
         return FixedBatches.of(part, b, batch -> assemble(batch, epoch, recipes, mean, std, base, method));
     }
 
-    /** The K views of each image of {@code batch} as one minibatch. */
-    public static MultiDataSet assemble(List<ImageRecord> batch, int epoch, List<ViewRecipe> recipes, float[] mean,
+    /** The K views of each image of {@code batch} (and its representations) as one minibatch. */
+    public static MultiDataSet assemble(List<Example> batch, int epoch, List<ViewRecipe> recipes, float[] mean,
                                         float[] std, long base, PretextMethod method) {
         int b = batch.size();
         int k = recipes.size();
-        ImageRecord first = batch.get(0);
+        ImageRecord first = batch.get(0).image();
         int h = recipes.get(0).spec().outputHeightFor(first.height());
         int w = recipes.get(0).spec().outputWidthFor(first.width());
         int per = 3 * h * w;
         float[][] views = new float[k][b * per];
+        int columns = batch.get(0).representations().length;
+        float[][] reps = new float[columns][];
+        for (int c = 0; c < columns; c++) {
+            reps[c] = new float[b * batch.get(0).representations()[c].length];
+        }
         for (int i = 0; i < b; i++) {
-            ImageRecord img = batch.get(i);
+            ImageRecord img = batch.get(i).image();
             for (int v = 0; v < k; v++) {
                 View view = recipes.get(v).view(img, ViewSeeds.seed(base, img.id(), epoch, v));
                 if (view.height() != h || view.width() != w) {
@@ -152,7 +182,20 @@ public final class ViewsBatchSource implements BatchSource {
                 }
                 ChwTensors.normalized(view, mean, std, views[v], i * per);
             }
+            float[][] r = batch.get(i).representations();
+            if (r.length != columns) {
+                throw new IllegalStateException("image " + img.id() + " has " + r.length + " representations; expected "
+                        + columns);
+            }
+            for (int c = 0; c < columns; c++) {
+                int d = reps[c].length / b;
+                if (r[c].length != d) {
+                    throw new UserError("image " + img.id() + ": representation " + c + " has " + r[c].length
+                            + " values; the batch's first image has " + d);
+                }
+                System.arraycopy(r[c], 0, reps[c], i * d, d);
+            }
         }
-        return method.assemble(views, b, h, w);
+        return method.assemble(views, reps, b, h, w);
     }
 }

@@ -40,6 +40,34 @@ public final class Projector {
         return prefix + "_fc2";
     }
 
+    /**
+     * A head of {@code widths.length} linear layers ({@code <prefix>_fc1..n}), each but the last
+     * followed by BN and ReLU ({@code <prefix>_bn<i>}, {@code <prefix>_relu<i>}), the last plain
+     * linear with a bias: MV-MR's projector (the paper's best: three layers of 8192). Returns the
+     * last layer's name.
+     */
+    public static String addMlp(GraphBuilder g, String prefix, String input, int inDim, int[] widths) {
+        if (inDim < 1 || widths.length < 1 || java.util.Arrays.stream(widths).anyMatch(w -> w < 1)) {
+            throw new IllegalArgumentException("projector needs inDim >= 1 and at least one positive width: in "
+                    + inDim + ", widths " + java.util.Arrays.toString(widths));
+        }
+        String last = input;
+        int in = inDim;
+        for (int i = 0; i < widths.length; i++) {
+            String fc = prefix + "_fc" + (i + 1);
+            boolean end = i == widths.length - 1;
+            g.addLayer(fc, linear(in, widths[i], end), last);
+            last = fc;
+            if (!end) {
+                ConvBlocks.bn(g, prefix + "_bn" + (i + 1), fc);
+                ConvBlocks.relu(g, prefix + "_relu" + (i + 1), prefix + "_bn" + (i + 1));
+                last = prefix + "_relu" + (i + 1);
+            }
+            in = widths[i];
+        }
+        return last;
+    }
+
     private static DenseLayer linear(int in, int out, boolean bias) {
         double bound = 1.0 / Math.sqrt(in);
         return new DenseLayer.Builder().nIn(in).nOut(out).hasBias(bias)
