@@ -114,14 +114,7 @@ final class DescribeCommand implements Command {
         if (NONE.equals(list.trim())) {
             return List.of();
         }
-        Map<String, Map<String, Object>> listed = new LinkedHashMap<>();
-        for (String n : list.split(",", -1)) {
-            String name = n.trim();
-            if (params.containsKey(name)) {
-                listed.put(name, params.get(name));
-            }
-        }
-        return Descriptors.parseList(list, listed);
+        return Descriptors.configured(java.util.Arrays.stream(list.split(",", -1)).map(String::trim).toList(), params);
     }
 
     /** Takes the repeatable {@code --teacher} values out of argv (Args keeps one value per option). */

@@ -61,6 +61,13 @@ public final class FeaturesStage {
     /** The same architecture as the run's, freshly initialised with the run seed. */
     public static ComputationGraph randomInit(PretextConfig cfg, int height, int width) {
         PretextMethod method = cfg.method();
+        int columns = method.representations().columns().size();
+        if (columns > 0) {
+            // only the encoder is evaluated: the loss's representation widths do not change its initialisation
+            int[] ones = new int[columns];
+            java.util.Arrays.fill(ones, 1);
+            method = method.withRepresentationWidths(ones);
+        }
         return PretrainStage.buildNet(cfg, method, height, width, 1, 0);
     }
 

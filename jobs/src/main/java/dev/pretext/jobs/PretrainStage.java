@@ -7,6 +7,7 @@ import dev.pretext.data.ImageRecord;
 import dev.pretext.data.ImagesTable;
 import dev.pretext.method.ModelSpec;
 import dev.pretext.method.PretextMethod;
+import dev.pretext.method.RepresentationJoin;
 import dev.pretext.method.ViewsBatchSource;
 import dev.pretext.method.StoredViewsBatchSource;
 import dev.pretext.train.BatchSource;
@@ -135,14 +136,27 @@ public final class PretrainStage {
         method.refusal(cfg.trainer, cfg.workers).ifPresent(why -> {
             throw new UserError(why);
         });
+        boolean reads = !method.representations().isEmpty();
+        if (reads && viewsDir != null) {
+            throw new UserError("method " + method.name() + " reads per-image representations, which a materialised"
+                    + " views table does not hold: use augment.mode = on-the-fly");
+        }
         JavaRDD<ImageRecord> images = pretrainImages(spark, cfg, imagesDir);
         ImageRecord first = images.take(1).stream().findFirst().orElseThrow(() -> new UserError(
                 "images table " + imagesDir + " has no images in the pre-training splits " + cfg.pretrainSplits));
         AugmentSpec augment = augmentSpec(cfg, first.height());
         int views = method.views(augment).size();
-        BatchSource source = viewsDir == null
-                ? new ViewsBatchSource(images, cfg.batchSize, augment, cfg.mean, cfg.std, cfg.seed, method)
-                : new StoredViewsBatchSource(spark, viewsDir, cfg.batchSize, cfg.mean, cfg.std, method, augment);
+        BatchSource source;
+        if (reads) {
+            DescribeStage.Table table = DescribeStage.forMethod(spark, cfg, method, imagesDir, runDir);
+            method = method.withRepresentationWidths(table.widths());
+            source = ViewsBatchSource.withRepresentations(RepresentationJoin.join(spark, images, table.dir(), table.columns()),
+                    cfg.batchSize, augment, cfg.mean, cfg.std, cfg.seed, method);
+        } else if (viewsDir == null) {
+            source = new ViewsBatchSource(images, cfg.batchSize, augment, cfg.mean, cfg.std, cfg.seed, method);
+        } else {
+            source = new StoredViewsBatchSource(spark, viewsDir, cfg.batchSize, cfg.mean, cfg.std, method, augment);
+        }
         long batchesPerEpoch = source.imagesPerEpoch() / cfg.batchSize;
         long stepsPerEpoch = (batchesPerEpoch + cfg.workers - 1) / cfg.workers;
         long total = stepsPerEpoch * cfg.epochs;

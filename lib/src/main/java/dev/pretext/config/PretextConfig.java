@@ -25,6 +25,8 @@ public final class PretextConfig implements Serializable {
     public final String dataFormat;
     public final String dataInput;
     public final String dataTable;
+    /** data.descriptors: a descriptors table to reuse ("" = compute into the run when the method needs one). */
+    public final String dataDescriptors;
     public final int dataShards;
     public final String onCorrupt;
     public final int synthTrain;
@@ -123,6 +125,7 @@ public final class PretextConfig implements Serializable {
         dataFormat = oneOf(c, "data.format", FORMATS);
         dataInput = c.getString("data.input");
         dataTable = c.getString("data.table");
+        dataDescriptors = c.getString("data.descriptors");
         dataShards = intIn(c, "data.shards", 1, 100_000);
         onCorrupt = oneOf(c, "data.on-corrupt", List.of("fail", "skip"));
         synthTrain = intIn(c, "data.synth.train-images", 10, 10_000_000);

@@ -50,6 +50,24 @@ public final class ImagesTable {
         return read(spark, dir, split).toJavaRDD().map(ImageRows::fromRow);
     }
 
+    /**
+     * A fingerprint of the table's content: the sum (mod 2^64) of every row's xxHash64 of id, split,
+     * label and stored pixel bytes, and the row count, as hex. Independent of row order, file layout
+     * and path, so a table derived from these images (descriptors) can be matched back to them. One
+     * pass over the table.
+     */
+    public static String fingerprint(SparkSession spark, String dir) {
+        Dataset<Row> df = read(spark, dir);
+        JavaRDD<Long> hashes = df.select(functions.xxhash64(functions.col("id"), functions.col("split"),
+                functions.col("label"), functions.col("data"))).toJavaRDD().map(r -> r.getLong(0));
+        long[] sumCount = hashes.aggregate(new long[2], (acc, h) -> {
+            acc[0] += h;
+            acc[1]++;
+            return acc;
+        }, (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+        return String.format("%016x-%d", sumCount[0], sumCount[1]);
+    }
+
     /** The table's manifest. */
     public static Manifest manifest(SparkSession spark, String dir) {
         return Manifest.read(spark.sparkContext().hadoopConfiguration(), dir);

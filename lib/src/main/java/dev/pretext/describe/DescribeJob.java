@@ -54,6 +54,16 @@ public final class DescribeJob {
      */
     public static DescribeResult run(SparkSession spark, String imagesDir, String outDir, List<Descriptor> descriptors,
                                      List<Teacher> teachers, int shards, boolean overwrite) {
+        return run(spark, imagesDir, outDir, descriptors, teachers, shards, overwrite, null);
+    }
+
+    /**
+     * As above, describing only the images of {@code splits} (null: all), e.g. a pipeline's
+     * pre-training splits. The manifest records the images table's {@link ImagesTable#fingerprint}
+     * (of all its rows), so the table can be matched to those images later.
+     */
+    public static DescribeResult run(SparkSession spark, String imagesDir, String outDir, List<Descriptor> descriptors,
+                                     List<Teacher> teachers, int shards, boolean overwrite, List<String> splits) {
         List<Descriptor> ds = descriptors == null ? List.of() : List.copyOf(descriptors);
         List<Teacher> ts = teachers == null ? List.of() : List.copyOf(teachers);
         if (shards < 1) {
@@ -67,6 +77,16 @@ public final class DescribeJob {
         try {
             Manifest imagesManifest = ImagesTable.manifest(spark, imagesDir);
             Dataset<Row> images = ImagesTable.read(spark, imagesDir);
+            if (splits != null) {
+                for (String split : splits) {
+                    if (!imagesManifest.counts().containsKey(split)) {
+                        throw new UserError("images table " + imagesDir + " has no split '" + split + "'; it has "
+                                + imagesManifest.counts().keySet());
+                    }
+                }
+                images = images.where(col("split").isin(splits.toArray()));
+            }
+            String fingerprint = ImagesTable.fingerprint(spark, imagesDir);
             try (TableCommit commit = TableCommit.begin(conf, outDir, overwrite)) {
                 long[] size = commonSize(images, imagesDir);
                 int height = (int) size[0];
@@ -99,7 +119,8 @@ public final class DescribeJob {
                 spark.createDataFrame(rows, schema).write().mode(SaveMode.ErrorIfExists).parquet(commit.tempDir());
 
                 Map<String, Long> counts = new LinkedHashMap<>();
-                imagesManifest.counts().keySet().forEach(split -> counts.put(split, 0L));
+                imagesManifest.counts().keySet().stream().filter(split -> splits == null || splits.contains(split))
+                        .forEach(split -> counts.put(split, 0L));
                 for (Row r : spark.read().schema(schema).parquet(commit.tempDir()).groupBy("split").count()
                         .collectAsList()) {
                     counts.put(r.getString(0), r.getLong(1));
@@ -113,6 +134,7 @@ public final class DescribeJob {
                 extra.put(DescriptorsTable.EXTRA_HEIGHT, height);
                 extra.put(DescriptorsTable.EXTRA_WIDTH, width);
                 extra.put(DescriptorsTable.EXTRA_COLUMNS, columnExtra);
+                extra.put(DescriptorsTable.EXTRA_IMAGES_FINGERPRINT, fingerprint);
                 extra.put("row", "one per image: " + String.join(", ", DescriptorRows.KEY_COLUMNS)
                         + ", then one array<float> per column");
                 Manifest manifest = Manifest.create(DescriptorRows.SCHEMA_VERSION, DescriptorsTable.STAGE,

@@ -106,6 +106,23 @@ public final class Descriptors {
         return List.copyOf(out);
     }
 
+    /**
+     * The descriptors {@code names}, in order, each with its parameters from {@code params} (the
+     * config's {@code describe.<name>} sections, which hold every name; the others are ignored).
+     */
+    public static List<Descriptor> configured(List<String> names, Map<String, ? extends Map<String, ?>> params) {
+        if (names.isEmpty()) {
+            return List.of();
+        }
+        Map<String, Map<String, ?>> listed = new java.util.LinkedHashMap<>();
+        for (String name : names) {
+            if (params != null && params.containsKey(name)) {
+                listed.put(name, params.get(name));
+            }
+        }
+        return parseList(String.join(",", names), listed);
+    }
+
     private static String checkName(String name) {
         if (name == null || !NAMES.contains(name)) {
             throw new UserError("unknown descriptor '" + name + "'; valid names: " + String.join(", ", NAMES));

@@ -29,6 +29,8 @@ public final class DescriptorsTable {
     public static final String EXTRA_COLUMNS = "columns";
     public static final String DIMENSION = "dimension";
     public static final String PARAMETERS = "parameters";
+    /** {@link dev.pretext.data.ImagesTable#fingerprint} of the images table the descriptors were made from. */
+    public static final String EXTRA_IMAGES_FINGERPRINT = "images_fingerprint";
 
     private DescriptorsTable() {
     }
@@ -80,6 +82,12 @@ public final class DescriptorsTable {
     @SuppressWarnings("unchecked")
     public static Map<String, Object> parameters(Manifest m, String column) {
         return (Map<String, Object>) column(m, column).get(PARAMETERS);
+    }
+
+    /** The fingerprint of the images the table was made from, or null (tables written before it was recorded). */
+    public static String imagesFingerprint(Manifest m) {
+        Object v = m.extra().get(EXTRA_IMAGES_FINGERPRINT);
+        return v == null ? null : v.toString();
     }
 
     /** The table's image height (every image has it). */
