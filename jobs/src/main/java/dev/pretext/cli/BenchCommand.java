@@ -88,6 +88,7 @@ final class BenchCommand implements Command {
         }
         Args a = Args.parse(name(), argv, Set.of("out", "images", "batches", "trainers", "workers", "backbone",
                 "width", "batch-size", "peer", "peer-seconds", "methods"), Set.of("no-peer"));
+        boolean explicit = a.get("methods", null) != null;
         String methodList = a.get("methods", String.join(",", dev.pretext.method.Methods.names()));
         List<String> methods = methodList.equals("none") ? List.of()
                 : java.util.Arrays.stream(methodList.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
@@ -144,8 +145,24 @@ final class BenchCommand implements Command {
                 ms.add("train.workers=1");
                 PretextConfig mc = dev.pretext.config.ConfigLoader.load(a.confs().stream().map(File::new).toList(), ms);
                 PretextMethod pm = mc.method();
-                ViewsBatchSource src = new ViewsBatchSource(imgs, batch, PretrainStage.augmentSpec(mc, 32), mc.mean,
-                        mc.std, mc.seed, pm);
+                ViewsBatchSource src;
+                if (m.equals(dev.pretext.method.MvMr.DISTILL) && !explicit
+                        && String.valueOf(mc.methodParams.asMap().getOrDefault("teacher", "")).isBlank()) {
+                    System.err.println("bench: distill skipped: it needs a teacher (--methods distill --set"
+                            + " method.distill.teacher=RUN)");
+                    continue;
+                }
+                if (!pm.representations().isEmpty()) {
+                    // the descriptors of the bench images, computed once per method (not timed as training)
+                    dev.pretext.jobs.DescribeStage.Table t = dev.pretext.jobs.DescribeStage.forMethod(spark, mc, pm,
+                            table, work.resolve("run-" + m));
+                    pm = pm.withRepresentationWidths(t.widths());
+                    src = ViewsBatchSource.withRepresentations(dev.pretext.method.RepresentationJoin.join(spark, imgs,
+                            t.dir(), t.columns()), batch, PretrainStage.augmentSpec(mc, 32), mc.mean, mc.std, mc.seed, pm);
+                } else {
+                    src = new ViewsBatchSource(imgs, batch, PretrainStage.augmentSpec(mc, 32), mc.mean, mc.std, mc.seed,
+                            pm);
+                }
                 Map<String, Object> row = benchTrainer(jsc, mc, pm, src, "paramavg", Math.max(4, batches / 2));
                 row.put("views", src.recipes().size());
                 perMethod.put(m, row);

@@ -26,7 +26,7 @@ final class CompareCommand implements Command {
     @Override
     public String help() {
         return """
-                usage: bin/pretext compare --methods M1,M2,... [--conf FILE]... [--set key=value]... --out DIR
+                usage: bin/pretext compare --methods M1,M2,... [--variants S1;S2;...] [--conf FILE]... [--set key=value]... --out DIR
 
                 Runs the pipeline once per method (bin/pretext methods lists them) on the same images
                 table, backbone, budget (train.epochs or train.max-seconds), seed and evaluation, and
@@ -45,23 +45,33 @@ final class CompareCommand implements Command {
                 completed, 2 when one failed (the files still hold every row). DIR must be new or
                 empty. The table is printed at the end; progress goes to stderr.
                   e.g. bin/pretext compare --methods simclr,byol,barlow --conf conf/quickstart.conf --out cmp
+
+                --variants "S1;S2;..." adds MV-MR runs over descriptor subsets (each a comma-separated
+                list of image, augmented, hog, lsd, scattering, or all), named mvmr-<d1>_<d2> (mvmr-all),
+                in the place of mvmr in --methods (or after the methods; --methods may then be left
+                out): the paper's ablation, one representation against all five. Runs that read only
+                descriptors share one table, DIR/descriptors, computed once.
+                  e.g. bin/pretext compare --methods simclr,mvmr --variants "all;hog;scattering" --out abl
                 """;
     }
 
     @Override
     public int run(String[] argv) throws Exception {
-        Args a = Args.parse(name(), argv, Set.of("methods", "out"), Set.of());
+        Args a = Args.parse(name(), argv, Set.of("methods", "out", "variants"), Set.of());
         if (!a.positional().isEmpty()) {
             throw new UserError("compare: unexpected argument '" + a.positional().get(0) + "' (see compare --help)");
         }
-        List<String> methods = Compare.parseMethods(a.require("methods"));
+        String variants = a.get("variants", null);
+        List<String> methods = variants != null && a.get("methods", null) == null ? List.of()
+                : Compare.parseMethods(a.require("methods"));
+        List<Compare.Run> runs = variants == null ? Compare.runs(methods) : Compare.withVariants(methods, variants);
         Path out = Path.of(a.require("out")).toAbsolutePath().normalize();
         Compare.checkOut(out);
         // the shared settings, checked before anything starts (a bad key fails every method alike)
         PretextConfig base = ConfigArgs.loadPipeline(a, List.of());
         List<String> cmd = new ArrayList<>(List.of(name()));
         cmd.addAll(List.of(argv));
-        Compare compare = new Compare(methods, out, extra -> ConfigArgs.loadPipeline(a, extra), base,
+        Compare compare = Compare.ofRuns(runs, out, extra -> ConfigArgs.loadPipeline(a, extra), base,
                 Interrupts.commandLine(cmd), Interrupts::interrupted);
         Interrupts.context(() -> "the finished methods' rows are in " + out.resolve(Compare.MD_FILE)
                 + ", their runs in " + out);

@@ -90,7 +90,78 @@ public final class Compare {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+    /**
+     * One run of the comparison: its id (row name and directory {@code <out>/<id>/}), its method,
+     * and config overrides of its own (a variant's).
+     */
+    public record Run(String id, String method, List<String> overrides) {
+        public Run {
+            overrides = List.copyOf(overrides);
+        }
+
+        public static Run of(String method) {
+            return new Run(method, method, List.of());
+        }
+    }
+
+    /** The methods as runs, one each. */
+    public static List<Run> runs(List<String> methods) {
+        return methods.stream().map(Run::of).toList();
+    }
+
+    /**
+     * {@code --variants}: MV-MR runs over descriptor subsets, {@code ;}-separated, each a
+     * comma-separated list of descriptors or {@code all} (method.mvmr.descriptors' default, the
+     * paper's five), e.g. {@code "all;hog;lsd;scattering"}: the paper's ablation of one
+     * representation against all five. The runs are named {@code mvmr-<d1>_<d2>} ({@code mvmr-all})
+     * and take the place of {@code mvmr} in {@code --methods} (or follow the methods).
+     */
+    public static List<Run> withVariants(List<String> methods, String variants) {
+        List<Run> out = new ArrayList<>();
+        List<Run> vs = new ArrayList<>();
+        for (String v : variants.split(";")) {
+            String spec = v.trim();
+            if (spec.isEmpty()) {
+                continue;
+            }
+            if (spec.equals("all")) {
+                vs.add(new Run(dev.pretext.method.MvMr.NAME + "-all", dev.pretext.method.MvMr.NAME, List.of()));
+                continue;
+            }
+            List<String> ds = Arrays.stream(spec.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
+            for (String d : ds) {
+                if (!dev.pretext.describe.Descriptors.NAMES.contains(d)) {
+                    throw new UserError("compare: --variants: unknown descriptor '" + d + "' in '" + spec + "'; give"
+                            + " ;-separated subsets of " + String.join(", ", dev.pretext.describe.Descriptors.NAMES)
+                            + " (or all)");
+                }
+            }
+            vs.add(new Run(dev.pretext.method.MvMr.NAME + "-" + String.join("_", ds), dev.pretext.method.MvMr.NAME,
+                    List.of("method.mvmr.descriptors=[" + String.join(",", ds) + "]")));
+        }
+        if (vs.isEmpty()) {
+            throw new UserError("compare: --variants lists no descriptor subset, e.g. --variants \"all;hog;lsd\"");
+        }
+        boolean placed = false;
+        for (String m : methods) {
+            if (m.equals(dev.pretext.method.MvMr.NAME)) {
+                out.addAll(vs);
+                placed = true;
+            } else {
+                out.add(Run.of(m));
+            }
+        }
+        if (!placed) {
+            out.addAll(vs);
+        }
+        if (out.stream().map(Run::id).distinct().count() < out.size()) {
+            throw new UserError("compare: --variants names a subset twice: " + variants);
+        }
+        return out;
+    }
+
     private final List<String> methods;
+    private final List<Run> runs;
     private final Path out;
     private final Configs configs;
     private final PretextConfig base;
@@ -119,7 +190,19 @@ public final class Compare {
 
     public Compare(List<String> methods, Path out, Configs configs, PretextConfig base, String commandLine,
                    BooleanSupplier interrupted, MethodRunner runner) {
-        this.methods = List.copyOf(methods);
+        this(runs(methods), out, configs, base, commandLine, interrupted, runner, true);
+    }
+
+    /** Runs, e.g. with MV-MR variants ({@link #withVariants}). */
+    public static Compare ofRuns(List<Run> runs, Path out, Configs configs, PretextConfig base, String commandLine,
+                                 BooleanSupplier interrupted) {
+        return new Compare(runs, out, configs, base, commandLine, interrupted, Compare::runPipeline, true);
+    }
+
+    private Compare(List<Run> runs, Path out, Configs configs, PretextConfig base, String commandLine,
+                    BooleanSupplier interrupted, MethodRunner runner, boolean ignored) {
+        this.runs = List.copyOf(runs);
+        this.methods = this.runs.stream().map(Run::id).toList();
         this.out = out.toAbsolutePath().normalize();
         this.configs = configs;
         this.base = base;
@@ -190,12 +273,18 @@ public final class Compare {
                     null, null, null, null));
         }
         write();
+        Map<String, String> sharedDescriptors = sharedDescriptors(spark);
         for (int i = 0; i < methods.size(); i++) {
-            String m = methods.get(i);
+            Run run = runs.get(i);
+            String m = run.id();
             System.err.printf(Locale.ROOT, "compare: [%d/%d] %s ...%n", i + 1, methods.size(), m);
             boolean computeBaselines = base.baselines && baselinesFrom == null;
-            List<String> overrides = List.of("method.name=" + m, "data.table=" + quote(table),
-                    "run.dir=" + quote(out.toString()), "run.id=" + m, "eval.baselines=" + computeBaselines);
+            List<String> overrides = new ArrayList<>(List.of("method.name=" + run.method(), "data.table=" + quote(table),
+                    "run.dir=" + quote(out.toString()), "run.id=" + m, "eval.baselines=" + computeBaselines));
+            overrides.addAll(run.overrides());
+            if (sharedDescriptors.containsKey(m)) {
+                overrides.add("data.descriptors=" + quote(sharedDescriptors.get(m)));
+            }
             long t0 = System.nanoTime();
             String st = OK;
             String reason = null;
@@ -227,6 +316,46 @@ public final class Compare {
         status = failed.isEmpty() ? "complete" : failed.size() == methods.size() ? "failed" : "partial";
         write();
         return new Outcome(List.copyOf(rows.values()), failed);
+    }
+
+    /**
+     * The runs that read only handcrafted descriptors (MV-MR and its variants) share one descriptors
+     * table, {@code <out>/descriptors}, with the union of their columns, computed once here instead
+     * of once per run (the scattering transform dominates). Runs with teacher columns compute their
+     * own (a teacher may be a run of this comparison, trained only later). Nothing is shared when
+     * the user gave data.descriptors. Returns run id to table.
+     */
+    private Map<String, String> sharedDescriptors(SparkSession spark) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (!base.dataDescriptors.isEmpty()) {
+            return out;
+        }
+        List<String> union = new ArrayList<>();
+        PretextConfig cfg = null;
+        for (Run r : runs) {
+            List<String> o = new ArrayList<>(List.of("method.name=" + r.method()));
+            o.addAll(r.overrides());
+            try {
+                PretextConfig c = configs.load(o);
+                dev.pretext.method.Representations reps = c.method().representations();
+                if (!reps.descriptors().isEmpty() && reps.teachers().isEmpty()) {
+                    reps.descriptors().stream().filter(d -> !union.contains(d)).forEach(union::add);
+                    out.put(r.id(), null);
+                    cfg = cfg == null ? c : cfg;
+                }
+            } catch (RuntimeException e) {
+                // that run fails in its own row, with its own message
+            }
+        }
+        if (out.size() < 2) {
+            return Map.of();
+        }
+        Path dir = this.out.resolve("descriptors");
+        System.err.printf(Locale.ROOT, "compare: one descriptors table %s for %s%n", union, out.keySet());
+        DescribeStage.computed(spark, cfg, new dev.pretext.method.Representations(union, List.of()), table, dir,
+                false);
+        out.replaceAll((k, v) -> dir.toString());
+        return out;
     }
 
     private static void runPipeline(SparkSession spark, PretextConfig cfg) throws Exception {

@@ -60,40 +60,51 @@ public final class DescribeStage {
         if (reps.isEmpty()) {
             return null;
         }
-        List<Descriptor> descriptors = Descriptors.configured(reps.descriptors(), cfg.describeParams);
-        PixelNormalization norm = PixelNormalization.of(cfg.mean, cfg.std);
-        List<Teacher> teachers = new ArrayList<>();
-        for (String spec : reps.teachers()) {
-            teachers.add(Teacher.parse(spec, norm, cfg.describeBatchSize));
+        if (!cfg.dataDescriptors.isEmpty()) {
+            return given(spark, cfg, reps, imagesDir, cfg.dataDescriptors);
         }
+        return computed(spark, cfg, reps, imagesDir, runDir.resolve("descriptors"),
+                Checkpoints.findLatest(runDir).isPresent());
+    }
+
+    /** {@code dir}, checked against these images and this config; a UserError with every reason when it does not match. */
+    public static Table given(SparkSession spark, PretextConfig cfg, Representations reps, String imagesDir,
+                              String dir) {
+        Manifest m = DescriptorsTable.manifest(spark, dir);
+        List<String> problems = problems(m, ImagesTable.fingerprint(spark, imagesDir),
+                ImagesTable.manifest(spark, imagesDir).counts(), cfg.pretrainSplits, reps.columns(),
+                descriptors(cfg, reps), teachers(cfg, reps), spark.sparkContext().hadoopConfiguration());
+        if (!problems.isEmpty()) {
+            throw new UserError("data.descriptors " + dir + " does not match this run: " + String.join("; ", problems)
+                    + ". Make one for these images (bin/pretext describe --images " + imagesDir + " ...) or leave"
+                    + " data.descriptors empty to compute it in the run");
+        }
+        System.err.printf(Locale.ROOT, "describe: reusing %s (columns %s)%n", dir, reps.columns());
+        return table(dir, m, reps.columns());
+    }
+
+    /**
+     * The table at {@code out}: reused when it is there and matches, else computed for the
+     * pre-training splits (replacing one that no longer matches, unless {@code trainedOn}: then a
+     * run's checkpoints were trained on it, and the mismatch is refused).
+     */
+    public static Table computed(SparkSession spark, PretextConfig cfg, Representations reps, String imagesDir,
+                                 Path out, boolean trainedOn) {
+        List<Descriptor> descriptors = descriptors(cfg, reps);
+        List<Teacher> teachers = teachers(cfg, reps);
         long t0 = System.nanoTime();
-        String fingerprint = ImagesTable.fingerprint(spark, imagesDir);
         Map<String, Long> imageCounts = ImagesTable.manifest(spark, imagesDir).counts();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        if (!cfg.dataDescriptors.isEmpty()) {
-            String dir = cfg.dataDescriptors;
-            Manifest m = DescriptorsTable.manifest(spark, dir);
-            List<String> problems = problems(m, fingerprint, imageCounts, cfg.pretrainSplits, reps.columns(),
-                    descriptors, teachers, conf);
-            if (!problems.isEmpty()) {
-                throw new UserError("data.descriptors " + dir + " does not match this run: " + String.join("; ", problems)
-                        + ". Make one for these images (bin/pretext describe --images " + imagesDir + " ...) or leave"
-                        + " data.descriptors empty to compute it in the run");
-            }
-            System.err.printf(Locale.ROOT, "describe: reusing %s (columns %s)%n", dir, reps.columns());
-            return table(dir, m, reps.columns());
-        }
-        Path out = runDir.resolve("descriptors");
         boolean overwrite = false;
         if (Files.exists(out.resolve(Manifest.FILE_NAME))) {
             Manifest m = DescriptorsTable.manifest(spark, out.toString());
-            List<String> problems = problems(m, fingerprint, imageCounts, cfg.pretrainSplits, reps.columns(),
-                    descriptors, teachers, conf);
+            List<String> problems = problems(m, ImagesTable.fingerprint(spark, imagesDir), imageCounts,
+                    cfg.pretrainSplits, reps.columns(), descriptors, teachers, conf);
             if (problems.isEmpty()) {
                 System.err.printf(Locale.ROOT, "describe: descriptors table already computed: %s%n", out);
                 return table(out.toString(), m, reps.columns());
             }
-            if (Checkpoints.findLatest(runDir).isPresent()) {
+            if (trainedOn) {
                 throw new UserError("the run's descriptors table " + out + " no longer matches its configuration ("
                         + String.join("; ", problems) + ") and the run has checkpoints trained on it: resume with the"
                         + " describe.* settings it was made with, or start a new run");
@@ -102,7 +113,7 @@ public final class DescribeStage {
         } else if (Files.exists(out)) {
             overwrite = true;   // a directory left by a failed attempt, with no manifest: nothing committed
         }
-        System.err.printf(Locale.ROOT, "describe: computing %s of the %s images (%s) into %s%n", reps.columns(),
+        System.err.printf(Locale.ROOT, "describe: computing %s of the %s images (%d) into %s%n", reps.columns(),
                 cfg.pretrainSplits, pretrainCount(imageCounts, cfg.pretrainSplits), out);
         DescribeResult r = DescribeJob.run(spark, imagesDir, out.toString(), descriptors, teachers, cfg.dataShards,
                 overwrite, cfg.pretrainSplits);
@@ -110,6 +121,19 @@ public final class DescribeStage {
         System.err.printf(Locale.ROOT, "describe: %d images, widths %s, in %.1f s (%.1f images/s)%n", r.rows(),
                 r.dimensions(), s, r.rows() / Math.max(1e-9, s));
         return table(out.toString(), r.manifest(), reps.columns());
+    }
+
+    private static List<Descriptor> descriptors(PretextConfig cfg, Representations reps) {
+        return Descriptors.configured(reps.descriptors(), cfg.describeParams);
+    }
+
+    private static List<Teacher> teachers(PretextConfig cfg, Representations reps) {
+        PixelNormalization norm = PixelNormalization.of(cfg.mean, cfg.std);
+        List<Teacher> teachers = new ArrayList<>();
+        for (String spec : reps.teachers()) {
+            teachers.add(Teacher.parse(spec, norm, cfg.describeBatchSize));
+        }
+        return teachers;
     }
 
     private static long pretrainCount(Map<String, Long> counts, List<String> splits) {

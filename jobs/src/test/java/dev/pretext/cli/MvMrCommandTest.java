@@ -110,4 +110,29 @@ class MvMrCommandTest {
         assertEquals(0, subset.status(), subset.err());
         assertTrue(subset.err().contains("describe: reusing"), subset.err());
     }
+
+    @Test
+    @Order(5)
+    void compareRunsDescriptorVariantsOnOneSharedTable() throws Exception {
+        Path out = dir.resolve("ablation");
+        List<String> a = new ArrayList<>(List.of("compare", "--methods", "simclr,mvmr", "--variants", "hog;lsd,image",
+                "--out", out.toString()));
+        String[] p = pipeline("unused");
+        for (int i = 1; i < p.length; i += 2) {
+            if (!p[i + 1].startsWith("run.")) {
+                a.add(p[i]);
+                a.add(p[i + 1]);
+            }
+        }
+        Out o = CompareCommandTest.run(a.toArray(new String[0]));
+        assertEquals(0, o.status(), o.err());
+        assertTrue(o.err().contains("one descriptors table [hog, lsd, image] for [mvmr-hog, mvmr-lsd_image]"), o.err());
+        assertEquals(1, o.err().split("describe: computing", -1).length - 1, "computed once: " + o.err());
+        JsonNode c = new ObjectMapper().readTree(out.resolve("compare.json").toFile());
+        List<String> names = new ArrayList<>();
+        c.path("rows").forEach(r -> names.add(r.path("name").asText()));
+        assertEquals(List.of("simclr", "mvmr-hog", "mvmr-lsd_image"), names);
+        c.path("rows").forEach(r -> assertEquals("ok", r.path("status").asText(), r.toString()));
+        assertTrue(Files.readString(out.resolve("mvmr-lsd_image").resolve("config.conf")).contains("lsd"));
+    }
 }

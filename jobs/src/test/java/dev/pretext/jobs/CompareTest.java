@@ -53,4 +53,18 @@ class CompareTest {
         assertTrue(assertThrows(UserError.class, () -> Compare.checkOut(dir.resolve("x.txt"))).getMessage()
                 .contains("is a file"));
     }
+
+    @org.junit.jupiter.api.Test
+    void variantsTakeThePlaceOfMvmrAndAreChecked() {
+        List<Compare.Run> runs = Compare.withVariants(List.of("simclr", "mvmr", "byol"), "all; hog ;lsd,image");
+        assertEquals(List.of("simclr", "mvmr-all", "mvmr-hog", "mvmr-lsd_image", "byol"),
+                runs.stream().map(Compare.Run::id).toList());
+        assertEquals(List.of("method.mvmr.descriptors=[lsd,image]"), runs.get(3).overrides());
+        assertEquals("mvmr", runs.get(3).method());
+        assertEquals(List.of("mvmr-hog"), Compare.withVariants(List.of(), "hog").stream().map(Compare.Run::id).toList());
+        UserError e = assertThrows(UserError.class, () -> Compare.withVariants(List.of(), "hog;sift"));
+        assertTrue(e.getMessage().contains("sift") && e.getMessage().contains("scattering"), e.getMessage());
+        assertThrows(UserError.class, () -> Compare.withVariants(List.of(), "hog;hog"));
+        assertThrows(UserError.class, () -> Compare.withVariants(List.of(), " ; "));
+    }
 }
