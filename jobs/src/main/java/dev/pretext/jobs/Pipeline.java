@@ -142,6 +142,9 @@ public final class Pipeline {
         System.err.println("pipeline: run directory " + runDir);
         System.err.println("pipeline: " + CpuAcceleration.enable().describe());
 
+        // a method's missing inputs (distill without a teacher) fail here, before any data is made
+        cfg.method().representations();
+
         // 1. data
         long ti = System.nanoTime();
         String images = imagesTable(spark);
