@@ -90,13 +90,18 @@ public class DistanceCorrelationLoss extends ParameterlessLoss {
     }
 
     public void setSign(String sign) {
+        this.sign = sign(NAME, sign);
+    }
+
+    /** {@link #MAXIMISE} or {@link #MINIMISE} (case-insensitive, trimmed); errors name {@code layer}. */
+    static String sign(String layer, String sign) {
         String s = sign == null ? null : sign.trim().toLowerCase(Locale.ROOT);
         if (!MAXIMISE.equals(s) && !MINIMISE.equals(s)) {
-            throw new IllegalArgumentException(NAME + ": sign must be \"" + MAXIMISE + "\" (loss 1 - dCor, the"
+            throw new IllegalArgumentException(layer + ": sign must be \"" + MAXIMISE + "\" (loss 1 - dCor, the"
                     + " paper) or \"" + MINIMISE + "\" (loss dCor, the authors' code), got "
                     + (sign == null ? "null" : "\"" + sign + "\""));
         }
-        this.sign = s;
+        return s;
     }
 
     public boolean isStopGradientRight() {

@@ -1,7 +1,6 @@
 package dev.pretext.nn;
 
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -133,12 +132,7 @@ public class MvMrLoss extends ParameterlessLoss {
     }
 
     public void setSign(String sign) {
-        String s = sign == null ? null : sign.trim().toLowerCase(Locale.ROOT);
-        if (!MAXIMISE.equals(s) && !MINIMISE.equals(s)) {
-            throw new IllegalArgumentException(NAME + ": sign must be \"" + MAXIMISE + "\" (1 - dCor, the paper) or \""
-                    + MINIMISE + "\" (dCor, the authors' code), got " + (sign == null ? "null" : "\"" + sign + "\""));
-        }
-        this.sign = s;
+        this.sign = DistanceCorrelationLoss.sign(NAME, sign);
     }
 
     private static double weight(String what, double w) {
