@@ -145,14 +145,17 @@ final class BenchCommand implements Command {
                 ms.add("train.workers=1");
                 PretextConfig mc = dev.pretext.config.ConfigLoader.load(a.confs().stream().map(File::new).toList(), ms);
                 PretextMethod pm = mc.method();
-                ViewsBatchSource src;
+                dev.pretext.train.BatchSource src;
                 if (m.equals(dev.pretext.method.MvMr.DISTILL) && !explicit
                         && String.valueOf(mc.methodParams.asMap().getOrDefault("teacher", "")).isBlank()) {
                     System.err.println("bench: distill skipped: it needs a teacher (--methods distill --set"
                             + " method.distill.teacher=RUN)");
                     continue;
                 }
-                if (!pm.representations().isEmpty()) {
+                if (pm instanceof dev.pretext.method.PatchMethod patch) {
+                    src = new dev.pretext.method.PatchBatchSource(imgs, batch, PretrainStage.augmentSpec(mc, 32),
+                            mc.mean, mc.std, mc.seed, patch);
+                } else if (!pm.representations().isEmpty()) {
                     // the descriptors of the bench images, computed once per method (not timed as training)
                     dev.pretext.jobs.DescribeStage.Table t = dev.pretext.jobs.DescribeStage.forMethod(spark, mc, pm,
                             table, work.resolve("run-" + m));
@@ -164,7 +167,7 @@ final class BenchCommand implements Command {
                             pm);
                 }
                 Map<String, Object> row = benchTrainer(jsc, mc, pm, src, "paramavg", Math.max(4, batches / 2));
-                row.put("views", src.recipes().size());
+                row.put("views", pm.rowsPerImage(PretrainStage.augmentSpec(mc, 32)));
                 perMethod.put(m, row);
             }
             if (!perMethod.isEmpty()) {
@@ -200,9 +203,11 @@ final class BenchCommand implements Command {
     }
 
     private static Map<String, Object> benchTrainer(JavaSparkContext jsc, PretextConfig cfg, PretextMethod method,
-                                                    ViewsBatchSource source, String trainer, int batches) {
-        ComputationGraph net = PretrainStage.buildNet(cfg, method, 32, 32, 1000, 0);
-        TrainerSettings settings = TrainerSettings.of(cfg.workers, source.recipes().size() * cfg.batchSize)
+                                                    dev.pretext.train.BatchSource source, String trainer, int batches) {
+        AugmentSpec aug = PretrainStage.augmentSpec(cfg, 32);
+        int[] size = method.inputSize(aug, 32, 32);
+        ComputationGraph net = PretrainStage.buildNet(cfg, method, size[0], size[1], 1000, 0);
+        TrainerSettings settings = TrainerSettings.of(cfg.workers, method.rowsPerImage(aug) * cfg.batchSize)
                 .withAveragingFrequency(cfg.averagingFrequency).withSeed(cfg.seed).withHooks(method.stepHooks());
         Map<String, Object> r = new LinkedHashMap<>();
         try (DistributedTrainer t = DistributedTrainers.create(trainer, settings, jsc)) {

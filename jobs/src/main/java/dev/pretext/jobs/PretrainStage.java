@@ -7,6 +7,8 @@ import dev.pretext.data.ImageRecord;
 import dev.pretext.data.ImagesTable;
 import dev.pretext.method.ModelSpec;
 import dev.pretext.method.PretextMethod;
+import dev.pretext.method.PatchBatchSource;
+import dev.pretext.method.PatchMethod;
 import dev.pretext.method.RepresentationJoin;
 import dev.pretext.method.ViewsBatchSource;
 import dev.pretext.method.StoredViewsBatchSource;
@@ -145,9 +147,15 @@ public final class PretrainStage {
         ImageRecord first = images.take(1).stream().findFirst().orElseThrow(() -> new UserError(
                 "images table " + imagesDir + " has no images in the pre-training splits " + cfg.pretrainSplits));
         AugmentSpec augment = augmentSpec(cfg, first.height());
-        int views = method.views(augment).size();
+        int views = method.rowsPerImage(augment);
         BatchSource source;
-        if (reads) {
+        if (method instanceof PatchMethod pm) {
+            if (viewsDir != null) {
+                throw new UserError("method " + method.name() + " trains on patches cut on the fly: use augment.mode ="
+                        + " on-the-fly");
+            }
+            source = new PatchBatchSource(images, cfg.batchSize, augment, cfg.mean, cfg.std, cfg.seed, pm);
+        } else if (reads) {
             DescribeStage.Table table = DescribeStage.forMethod(spark, cfg, method, imagesDir, runDir);
             method = method.withRepresentationWidths(table.widths());
             source = ViewsBatchSource.withRepresentations(RepresentationJoin.join(spark, images, table.dir(), table.columns()),
@@ -161,8 +169,9 @@ public final class PretrainStage {
         long stepsPerEpoch = (batchesPerEpoch + cfg.workers - 1) / cfg.workers;
         long total = stepsPerEpoch * cfg.epochs;
         long warmup = Math.round(stepsPerEpoch * cfg.warmupEpochs);
-        int h = augment.outputHeightFor(first.height());
-        int w = augment.outputWidthFor(first.width());
+        int[] size = method.inputSize(augment, first.height(), first.width());
+        int h = size[0];
+        int w = size[1];
         ComputationGraph net = buildNet(cfg, method, h, w, schedule(cfg, total, warmup,
                 Math.max(1, stepsPerEpoch / Math.max(1, cfg.chunksPerEpoch))));
         if (cfg.maxSeconds > 0 && cfg.trainer.equals("shared")) {

@@ -55,6 +55,13 @@ public final class Methods {
                 + " the representation (any teacher architecture and width)",
                 "the image and 1 augmented view; the teacher's embedding of the image (describe stage, joined by"
                 + " id)", MvMr.DISTILL_KEYS, MvMr::distill));
+        add(new Entry(RelativePosition.NAME, "Relative position: which of the 8 neighbours of the centre patch a"
+                + " second patch is, 3 x 3 grid with gap and jitter (Doersch et al. 2015)",
+                "patches: the centre and one neighbour per image, drawn per step", RelativePosition.KEYS,
+                RelativePosition::new));
+        add(new Entry(Jigsaw.NAME, "Jigsaw: which permutation of a set shuffled the 9 tiles, siamese tile encoder"
+                + " (Noroozi and Favaro 2016)", "patches: the 9 tiles of a 3 x 3 grid per image, in a permutation"
+                + " drawn per step", Jigsaw.KEYS, Jigsaw::new));
     }
 
     private Methods() {

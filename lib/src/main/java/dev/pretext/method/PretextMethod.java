@@ -29,6 +29,16 @@ public interface PretextMethod extends Serializable {
     /** The recipe of every view of an image, in view order (the list's size is K, at least 1). */
     List<ViewRecipe> views(AugmentSpec base);
 
+    /** Rows of a minibatch's image input per source image: K views for the view methods. */
+    default int rowsPerImage(AugmentSpec augment) {
+        return views(augment).size();
+    }
+
+    /** The size {height, width} of the network's image input for images of H x W. */
+    default int[] inputSize(AugmentSpec augment, int height, int width) {
+        return new int[] {augment.outputHeightFor(height), augment.outputWidthFor(width)};
+    }
+
     /** The training graph's configuration (FLOAT, NCHW image input {@link Backbones#INPUT}). */
     ComputationGraphConfiguration configuration(ModelSpec spec, long seed);
 
