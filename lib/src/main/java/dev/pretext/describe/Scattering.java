@@ -245,8 +245,9 @@ public final class Scattering implements Descriptor {
     // next step is linear: the FFT of a + i b is A + i B, and since phi is real and even, the
     // low-pass IFFT(periodise((A + i B) phi)) is S_a + i S_b (both real). Before a wavelet, whose
     // output is complex, A and B are separated with A = (W(f) + conj W(-f)) / 2 and
-    // B = (W(f) - conj W(-f)) / 2i. So the colour channels go in pairs, and so do the moduli
-    // |x * psi| of neighbouring orientations: half the forward FFTs and half the low-pass IFFTs.
+    // B = (W(f) - conj W(-f)) / 2i. So the colour channels go in pairs, and so do their moduli
+    // |x * psi| for the same wavelet (a lone channel pairs those of neighbouring orientations):
+    // half the forward FFTs and half the low-pass IFFTs.
 
     /** Receives each finished map: the coarse spatial grid (rows / 2^J arrays of cols / 2^J). */
     @FunctionalInterface
@@ -264,8 +265,7 @@ public final class Scattering implements Descriptor {
         lowPass(plan, ws, l0.nRe, l0.nIm, 0, a, 0, b, 0, sink);
         if (b >= 0) {
             unpack(l0.nRe, l0.nIm, ws.xaRe, ws.xaIm, ws.xbRe, ws.xbIm);
-            firstOrder(plan, ws, ws.xaRe, ws.xaIm, a, sink);
-            firstOrder(plan, ws, ws.xbRe, ws.xbIm, b, sink);
+            firstOrderPair(plan, ws, a, b, sink);
         } else {
             // a real input alone: its spectrum is the FFT's output itself
             double[][] t = ws.xaRe;
@@ -278,7 +278,40 @@ public final class Scattering implements Descriptor {
         }
     }
 
-    /** Orders 1 and 2 from the spectrum X (resolution 0) of one channel. */
+    /**
+     * Orders 1 and 2 of two channels at once, from their spectra in the workspace's xa and xb: each
+     * wavelet is applied to both (so it is read once for the two), and the two moduli share the
+     * forward FFT, the low-pass and, below resolution J - 1, the order-2 work.
+     */
+    private void firstOrderPair(ScatteringPlan plan, Workspace ws, int a, int b, MapSink sink) {
+        for (int j1 = 0; j1 < bigJ; j1++) {
+            Level l = ws.levels[j1];
+            for (int n1 = j1 * bigL; n1 < (j1 + 1) * bigL; n1++) {
+                modulus(plan, ws, ws.xaRe, ws.xaIm, 0, plan.psi[n1][0], j1, l.mRe);
+                modulus(plan, ws, ws.xbRe, ws.xbIm, 0, plan.psi[n1][0], j1, l.mIm);
+                SpectralFft.forward(l.mRe, l.mIm, l.nRe, l.nIm, plan.rowsAt[j1], plan.colsAt[j1]);
+                lowPass(plan, ws, l.nRe, l.nIm, j1, a, 1 + n1, b, 1 + n1, sink);
+                if (j1 + 1 < bigJ) {
+                    unpack(l.nRe, l.nIm, l.uaRe, l.uaIm, l.ubRe, l.ubIm);
+                    for (int j2 = j1 + 1; j2 < bigJ; j2++) {
+                        Level l2 = ws.levels[j2];
+                        for (int n2 = j2 * bigL; n2 < (j2 + 1) * bigL; n2++) {
+                            modulus(plan, ws, l.uaRe, l.uaIm, j1, plan.psi[n2][j1], j2, l2.mRe);
+                            modulus(plan, ws, l.ubRe, l.ubIm, j1, plan.psi[n2][j1], j2, l2.mIm);
+                            SpectralFft.forward(l2.mRe, l2.mIm, l2.nRe, l2.nIm, plan.rowsAt[j2], plan.colsAt[j2]);
+                            int k = plan.order2Index[n1][n2];
+                            lowPass(plan, ws, l2.nRe, l2.nIm, j2, a, k, b, k, sink);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Orders 1 and 2 from the spectrum X (resolution 0) of a channel without a partner: here the
+     * moduli of neighbouring orientations share the forward FFTs.
+     */
     private void firstOrder(ScatteringPlan plan, Workspace ws, double[][] xRe, double[][] xIm, int channel, MapSink sink) {
         for (int j1 = 0; j1 < bigJ; j1++) {
             Level l = ws.levels[j1];
