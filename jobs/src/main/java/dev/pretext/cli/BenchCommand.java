@@ -55,12 +55,12 @@ final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "measure pre-training, ingest and feature throughput (and the PyTorch peer, side by side)";
+        return "measure pre-training, ingest, feature and descriptor throughput (and the PyTorch peer, side by side)";
     }
 
     @Override
     public String help() {
-        return IngestBench.help() + "\n" + """
+        return IngestBench.help() + "\n" + DescribeBench.help() + "\n" + """
                 usage: bin/pretext bench [--out FILE] [--images N] [--batches N] [--trainers paramavg,shared]
                                          [--workers W] [--backbone B] [--width W] [--batch-size B]
                                          [--peer DIR | --no-peer] [--peer-seconds S]
@@ -85,6 +85,11 @@ final class BenchCommand implements Command {
             Args ia = Args.parse(name() + " ingest", java.util.Arrays.copyOfRange(argv, 1, argv.length),
                     Set.of("out", "images", "size", "large", "master", "row-groups"), Set.of("keep"));
             return IngestBench.run(ia);
+        }
+        if (argv.length > 0 && argv[0].equals("describe")) {
+            Args da = Args.parse(name() + " describe", java.util.Arrays.copyOfRange(argv, 1, argv.length),
+                    Set.of("out", "images", "size", "warmup", "rounds"), Set.of());
+            return DescribeBench.run(da);
         }
         Args a = Args.parse(name(), argv, Set.of("out", "images", "batches", "trainers", "workers", "backbone",
                 "width", "batch-size", "peer", "peer-seconds", "methods"), Set.of("no-peer"));
