@@ -1,0 +1,146 @@
+package dev.pretext.method;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.pretext.UserError;
+import dev.pretext.augment.AugmentSpec;
+import dev.pretext.data.ImageRecord;
+import dev.pretext.eval.EncoderSubgraph;
+import dev.pretext.nn.Backbones;
+import dev.pretext.patches.ContextNeighbourhood;
+import dev.pretext.patches.ImagePatcher;
+import dev.pretext.patches.PatchRecord;
+import dev.pretext.spark.SparkTestBase;
+import dev.pretext.train.DistributedTrainer;
+import dev.pretext.train.DistributedTrainers;
+import dev.pretext.train.TrainerSettings;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.apache.spark.api.java.JavaRDD;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+
+/** The patch classification tasks: their examples, their graphs, training under both trainers, evaluation on whole images. */
+class PatchMethodsTest extends SparkTestBase {
+    static final int B = 8;
+    static final AugmentSpec AUG = AugmentSpec.simclr(32);
+
+    static PatchMethod create(String name) {
+        MethodParams p = new MethodParams(name, Methods.defaults(name));
+        if (name.equals("jigsaw")) {
+            p = p.with("permutations", 24);
+        }
+        return (PatchMethod) Methods.create(name, p.with("head-hidden", 32));
+    }
+
+    static List<ImageRecord> images(int n) {
+        List<ImageRecord> out = new ArrayList<>();
+        SplittableRandom r = new SplittableRandom(3);
+        for (int i = 0; i < n; i++) {
+            byte[] px = new byte[32 * 32 * 3];
+            for (int k = 0; k < px.length; k++) {
+                px[k] = (byte) ((k / 3 % 32) * 8 + r.nextInt(16));   // a left-right ramp + noise
+            }
+            out.add(new ImageRecord("img" + i, "train", i % 10, -1, 32, 32, 3, ImageRecord.RAW, px, "synthetic#" + i));
+        }
+        return out;
+    }
+
+    @Test
+    void relposPairsTheCentreWithTheDrawnNeighbour() {
+        PatchMethod m = create("relpos");
+        assertEquals(2, m.rowsPerImage(AUG));
+        assertArrayEquals(new int[] {8, 8}, m.inputSize(AUG, 32, 32));
+        ImagePatcher patcher = new ImagePatcher(m.patchSettings(AUG, 1));
+        List<List<PatchRecord>> rows = new ArrayList<>();
+        for (ImageRecord img : images(3)) {
+            rows.add(patcher.patch(img));
+        }
+        float[] mean = {0.5f, 0.5f, 0.5f};
+        float[] std = {0.25f, 0.25f, 0.25f};
+        MultiDataSet ds = m.assemblePatches(rows, mean, std, new SplittableRandom(9));
+        assertArrayEquals(new long[] {6, 3, 8, 8}, ds.getFeatures(0).shape());
+        assertArrayEquals(new long[] {3, 8}, ds.getLabels(0).shape());
+        SplittableRandom replay = new SplittableRandom(9);
+        for (int i = 0; i < 3; i++) {
+            int k = replay.nextInt(8);
+            assertEquals(1f, ds.getLabels(0).getFloat(i, k));
+            assertEquals(1f, ds.getLabels(0).getRow(i).sumNumber().floatValue());
+            float[] centre = new float[3 * 64];
+            float[] other = new float[3 * 64];
+            PatchClassifier.patchTensor(rows.get(i).get(0), 4, mean, std, centre, 0);
+            PatchClassifier.patchTensor(rows.get(i).get(0), ContextNeighbourhood.neighbours(3, 4)[k], mean, std,
+                    other, 0);
+            assertArrayEquals(centre, ds.getFeatures(0).get(org.nd4j.linalg.indexing.NDArrayIndex.point(i))
+                    .dup().reshape(3 * 64).toFloatVector());
+            assertArrayEquals(other, ds.getFeatures(0).get(org.nd4j.linalg.indexing.NDArrayIndex.point(3 + i))
+                    .dup().reshape(3 * 64).toFloatVector());
+        }
+    }
+
+    @Test
+    void jigsawFeedsTheTilesInTheDrawnPermutation() {
+        Jigsaw m = (Jigsaw) create("jigsaw");
+        assertEquals(24, m.permutations().size());
+        ImagePatcher patcher = new ImagePatcher(m.patchSettings(AUG, 1));
+        List<List<PatchRecord>> rows = List.of(patcher.patch(images(1).get(0)), patcher.patch(images(2).get(1)));
+        float[] mean = {0f, 0f, 0f};
+        float[] std = {1f, 1f, 1f};
+        MultiDataSet ds = m.assemblePatches(rows, mean, std, new SplittableRandom(4));
+        assertArrayEquals(new long[] {18, 3, 8, 8}, ds.getFeatures(0).shape());
+        SplittableRandom replay = new SplittableRandom(4);
+        for (int i = 0; i < 2; i++) {
+            int c = replay.nextInt(24);
+            assertEquals(1f, ds.getLabels(0).getFloat(i, c));
+            int[] perm = m.permutations().get(c);
+            for (int t = 0; t < 9; t++) {
+                float[] want = new float[3 * 64];
+                PatchClassifier.patchTensor(rows.get(i).get(0), perm[t], mean, std, want, 0);
+                assertArrayEquals(want, ds.getFeatures(0).get(org.nd4j.linalg.indexing.NDArrayIndex.point(t * 2 + i))
+                        .dup().reshape(3 * 64).toFloatVector(), "tile " + t + " of image " + i);
+            }
+        }
+        assertThrows(UserError.class, () -> Methods.create("jigsaw", new MethodParams("jigsaw",
+                Methods.defaults("jigsaw")).with("jitter", 5)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"relpos", "jigsaw"})
+    void trainsUnderBothTrainersAndItsEncoderRunsOnWholeImages(String name) {
+        PatchMethod m = create(name);
+        int[] size = m.inputSize(AUG, 32, 32);
+        ComputationGraphConfiguration conf = m.configuration(ModelSpec.of("conv4", 0.25, size[0], size[1],
+                new Adam(1e-3)), 7);
+        assertEquals(conf, ComputationGraphConfiguration.fromJson(conf.toJson()));
+        for (String trainer : List.of("paramavg", "shared")) {
+            int workers = 2;
+            ComputationGraph g = m.build(ModelSpec.of("conv4", 0.25, size[0], size[1], new Adam(1e-3)), 7);
+            INDArray before = g.params().dup();
+            JavaRDD<ImageRecord> rdd = jsc.parallelize(images(4 * B * workers), workers);
+            PatchBatchSource src = new PatchBatchSource(rdd, B, AUG, new float[] {0.5f, 0.5f, 0.5f},
+                    new float[] {0.25f, 0.25f, 0.25f}, 3, m);
+            MultiDataSet monitor = src.epoch(0).first();
+            assertEquals((long) B * m.rowsPerImage(AUG), monitor.getFeatures(0).size(0));
+            double first = g.score(monitor);
+            assertTrue(Double.isFinite(first), name + ": initial loss " + first);
+            TrainerSettings s = TrainerSettings.of(workers, m.rowsPerImage(AUG) * B).withAveragingFrequency(2);
+            try (DistributedTrainer t = DistributedTrainers.create(trainer, s, jsc)) {
+                assertEquals(4L * workers, t.fitEpochChunk(g, src.epoch(0)));
+            }
+            assertTrue(Double.isFinite(g.score(monitor)), name + " under " + trainer);
+            assertNotEquals(before, g.params(), name + " under " + trainer + ": parameters did not move");
+            // the tile encoder is convolutional with global pooling: it embeds whole 32x32 images
+            ComputationGraph enc = EncoderSubgraph.extract(g, List.of(Backbones.EMBEDDING));
+            INDArray f = enc.outputSingle(false, Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 5, 3, 32, 32));
+            assertArrayEquals(new long[] {5, Backbones.get("conv4").featureDim(0.25)}, f.shape());
+        }
+    }
+}
