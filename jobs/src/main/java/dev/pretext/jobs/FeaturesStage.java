@@ -74,7 +74,13 @@ public final class FeaturesStage {
     /** Computes one representation's features and commits them as a table under {@code out}. */
     public static long write(SparkSession spark, String representation, Dataset<Row> images, ComputationGraph net,
                              PretextConfig cfg, String out, boolean overwrite) {
-        return write(spark, representation, images, net, cfg.method().encoderLayer(), false, cfg, out, overwrite);
+        PretextMethod method = cfg.method();
+        if (net != null) {
+            // the method's own evaluation encoder (e.g. the context autoencoder's 16 patch embeddings)
+            Row first = images.select("height", "width").first();
+            net = method.evaluationGraph(net, cfg.backbone, cfg.width, first.getInt(0), first.getInt(1));
+        }
+        return write(spark, representation, images, net, method.evaluationLayer(), false, cfg, out, overwrite);
     }
 
     /**

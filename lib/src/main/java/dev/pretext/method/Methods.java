@@ -62,6 +62,11 @@ public final class Methods {
         add(new Entry(Jigsaw.NAME, "Jigsaw: which permutation of a set shuffled the 9 tiles, siamese tile encoder"
                 + " (Noroozi and Favaro 2016)", "patches: the 9 tiles of a 3 x 3 grid per image, in a permutation"
                 + " drawn per step", Jigsaw.KEYS, Jigsaw::new));
+        add(new Entry(ContextAutoencoder.NAME, "Context-patch autoencoder: each patch of a 4 x 4 grid reconstructed"
+                + " from its 8 neighbours through a shared tower, pixel-wise L2 (visual word embedding)",
+                "patches: 4 x 4 grid, method.context-ae.positions patches with their 8 neighbours per image and"
+                + " step; evaluated on the 16 concatenated patch embeddings", ContextAutoencoder.KEYS,
+                ContextAutoencoder::new));
     }
 
     private Methods() {

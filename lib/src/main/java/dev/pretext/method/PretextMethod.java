@@ -59,6 +59,22 @@ public interface PretextMethod extends Serializable {
         return Backbones.EMBEDDING;
     }
 
+    /** The layer of {@link #evaluationGraph} whose activations are evaluated (frozen features, probes). */
+    default String evaluationLayer() {
+        return encoderLayer();
+    }
+
+    /**
+     * The graph that embeds whole images [N, 3, height, width] for evaluation, with the trained
+     * parameters; the default is the training graph itself (its sub-graph up to
+     * {@link #evaluationLayer()} is what runs). {@code backbone} and {@code width} are the run's
+     * {@code model.*}.
+     */
+    default ComputationGraph evaluationGraph(ComputationGraph trained, String backbone, double width, int height,
+                                             int imageWidth) {
+        return trained;
+    }
+
     /**
      * One minibatch from the views of {@code batchSize} images: {@code views[k]} holds view k of
      * every image as float NCHW [batchSize, 3, height, width] (image i at row i). The result is

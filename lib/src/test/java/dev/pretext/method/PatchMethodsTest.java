@@ -38,6 +38,9 @@ class PatchMethodsTest extends SparkTestBase {
         if (name.equals("jigsaw")) {
             p = p.with("permutations", 24);
         }
+        if (name.equals("context-ae")) {
+            return (PatchMethod) Methods.create(name, p.with("decoder-hidden", 32).with("decoder-channels", 4));
+        }
         return (PatchMethod) Methods.create(name, p.with("head-hidden", 32));
     }
 
@@ -113,7 +116,7 @@ class PatchMethodsTest extends SparkTestBase {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"relpos", "jigsaw"})
+    @ValueSource(strings = {"relpos", "jigsaw", "context-ae"})
     void trainsUnderBothTrainersAndItsEncoderRunsOnWholeImages(String name) {
         PatchMethod m = create(name);
         int[] size = m.inputSize(AUG, 32, 32);
@@ -138,9 +141,53 @@ class PatchMethodsTest extends SparkTestBase {
             assertTrue(Double.isFinite(g.score(monitor)), name + " under " + trainer);
             assertNotEquals(before, g.params(), name + " under " + trainer + ": parameters did not move");
             // the tile encoder is convolutional with global pooling: it embeds whole 32x32 images
-            ComputationGraph enc = EncoderSubgraph.extract(g, List.of(Backbones.EMBEDDING));
+            ComputationGraph enc = EncoderSubgraph.extract(m.evaluationGraph(g, "conv4", 0.25, 32, 32),
+                    List.of(m.evaluationLayer()));
             INDArray f = enc.outputSingle(false, Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 5, 3, 32, 32));
-            assertArrayEquals(new long[] {5, Backbones.get("conv4").featureDim(0.25)}, f.shape());
+            int width = Backbones.get("conv4").featureDim(0.25) * (name.equals("context-ae") ? 16 : 1);
+            assertArrayEquals(new long[] {5, width}, f.shape());
         }
+    }
+
+    @Test
+    void contextAutoencoderLearnsAndEvaluatesOnTheSixteenPatchEmbeddings() {
+        ContextAutoencoder m = (ContextAutoencoder) Methods.create("context-ae", new MethodParams("context-ae",
+                Methods.defaults("context-ae")).with("decoder-hidden", 64).with("decoder-channels", 8));
+        assertEquals(32, m.rowsPerImage(AUG));
+        assertArrayEquals(new int[] {8, 8}, m.inputSize(AUG, 32, 32));
+        ImagePatcher patcher = new ImagePatcher(m.patchSettings(AUG, 1));
+        List<List<PatchRecord>> rows = new ArrayList<>();
+        for (ImageRecord img : images(16)) {
+            rows.add(patcher.patch(img));
+        }
+        float[] mean = {0.5f, 0.5f, 0.5f};
+        float[] std = {0.25f, 0.25f, 0.25f};
+        MultiDataSet ds = m.assemblePatches(rows, mean, std, new SplittableRandom(2));
+        assertArrayEquals(new long[] {16 * 4 * 8, 3, 8, 8}, ds.getFeatures(0).shape());
+        assertArrayEquals(new long[] {16 * 4, 3, 8, 8}, ds.getLabels(0).shape());
+        assertTrue(ds.getLabels(0).minNumber().doubleValue() >= 0 && ds.getLabels(0).maxNumber().doubleValue() <= 1);
+
+        ComputationGraph g = m.build(ModelSpec.of("conv4", 0.25, 8, 8, new Adam(3e-3)), 7);
+        double before = g.score(ds);
+        for (int step = 0; step < 40; step++) {
+            g.fit(m.assemblePatches(rows, mean, std, new SplittableRandom(100 + step)));
+        }
+        double after = g.score(ds);
+        assertTrue(after < 0.5 * before, "the reconstruction loss falls: " + before + " -> " + after);
+
+        ComputationGraph eval = m.evaluationGraph(g, "conv4", 0.25, 32, 32);
+        INDArray img = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 3, 3, 32, 32);
+        INDArray f = eval.outputSingle(false, img);
+        int width = Backbones.get("conv4").featureDim(0.25);
+        assertArrayEquals(new long[] {3, 16L * width}, f.shape());
+        // block j of image n is the tower's embedding of patch j of image n
+        ComputationGraph tower = EncoderSubgraph.extract(g, List.of(Backbones.EMBEDDING));
+        INDArray patch = img.get(org.nd4j.linalg.indexing.NDArrayIndex.point(1),
+                org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(8, 16),
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(16, 24)).dup().reshape(1, 3, 8, 8);
+        INDArray want = tower.outputSingle(false, patch);
+        INDArray got = f.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 2),
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(6L * width, 7L * width));
+        assertTrue(want.equalsWithEps(got, 1e-4), want + " vs " + got);
     }
 }
