@@ -29,6 +29,18 @@ public interface PretextMethod extends Serializable {
     /** The recipe of every view of an image, in view order (the list's size is K, at least 1). */
     List<ViewRecipe> views(AugmentSpec base);
 
+    /**
+     * The view whose random augmentation draw view {@code view} is made from: view k of an image gets
+     * the seed {@link dev.pretext.augment.ViewSeeds#seed}(run seed, id, epoch, {@code drawIndex(k)}).
+     * The default, {@code view} itself, draws every view independently; views that name the same draw
+     * and differ only in what their recipes do after it (e.g. {@link ViewRecipe#withQuarterTurns}) are
+     * the same augmented image transformed differently (rotation: one draw in four orientations). An
+     * index in [0, K).
+     */
+    default int drawIndex(int view) {
+        return view;
+    }
+
     /** The training graph's configuration (FLOAT, NCHW image input {@link Backbones#INPUT}). */
     ComputationGraphConfiguration configuration(ModelSpec spec, long seed);
 
