@@ -55,6 +55,10 @@ public final class Methods {
                 + " the representation (any teacher architecture and width)",
                 "the image and 1 augmented view; the teacher's embedding of the image (describe stage, joined by"
                 + " id)", MvMr.DISTILL_KEYS, MvMr::distill));
+        add(new Entry(Rotation.NAME, "Rotation: 4-way softmax cross-entropy of a classifier head predicting the"
+                + " quarter turns (0, 90, 180, 270 degrees) of each view (Gidaris et al. 2018)",
+                "4 views: one draw of method.rotation.augment (default crop-flip) turned 0/1/2/3 quarter turns;"
+                + " square views", Rotation.KEYS, Rotation::new));
     }
 
     private Methods() {
