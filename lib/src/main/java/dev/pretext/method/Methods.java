@@ -67,6 +67,10 @@ public final class Methods {
                 "patches: 4 x 4 grid, method.context-ae.positions patches with their 8 neighbours per image and"
                 + " step; evaluated on the 16 concatenated patch embeddings", ContextAutoencoder.KEYS,
                 ContextAutoencoder::new));
+        add(new Entry(Rotation.NAME, "Rotation: 4-way softmax cross-entropy of a classifier head predicting the"
+                + " quarter turns (0, 90, 180, 270 degrees) of each view (Gidaris et al. 2018)",
+                "4 views: one draw of method.rotation.augment (default crop-flip) turned 0/1/2/3 quarter turns;"
+                + " square views", Rotation.KEYS, Rotation::new));
     }
 
     private Methods() {

@@ -39,6 +39,18 @@ public interface PretextMethod extends Serializable {
         return new int[] {augment.outputHeightFor(height), augment.outputWidthFor(width)};
     }
 
+    /**
+     * The view whose random augmentation draw view {@code view} is made from: view k of an image gets
+     * the seed {@link dev.pretext.augment.ViewSeeds#seed}(run seed, id, epoch, {@code drawIndex(k)}).
+     * The default, {@code view} itself, draws every view independently; views that name the same draw
+     * and differ only in what their recipes do after it (e.g. {@link ViewRecipe#withQuarterTurns}) are
+     * the same augmented image transformed differently (rotation: one draw in four orientations). An
+     * index in [0, K).
+     */
+    default int drawIndex(int view) {
+        return view;
+    }
+
     /** The training graph's configuration (FLOAT, NCHW image input {@link Backbones#INPUT}). */
     ComputationGraphConfiguration configuration(ModelSpec spec, long seed);
 

@@ -25,7 +25,7 @@ import java.util.Random;
  * those the views job drew, and all land in one minibatch; batches hold exactly {@code batchSize}
  * images (the partial tail of a partition is dropped). The table was made with the
  * {@code augment.*} recipe alone: a method whose views need recipes of their own (BYOL's
- * asymmetric blur and solarisation) is refused and must augment on the fly.
+ * asymmetric blur and solarisation, rotation's turns) or share one draw is refused and must augment on the fly.
  */
 public final class StoredViewsBatchSource implements BatchSource {
     private final Dataset<Row> views;
@@ -41,11 +41,12 @@ public final class StoredViewsBatchSource implements BatchSource {
     public StoredViewsBatchSource(SparkSession spark, String viewsDir, int batchSize, float[] mean, float[] std,
                                   PretextMethod method, dev.pretext.augment.AugmentSpec base) {
         this.viewCount = method.views(base).size();
-        for (dev.pretext.augment.ViewRecipe r : method.views(base)) {
-            if (!r.equals(dev.pretext.augment.ViewRecipe.of(base))) {
+        for (int v = 0; v < viewCount; v++) {
+            if (!method.views(base).get(v).equals(dev.pretext.augment.ViewRecipe.of(base)) || method.drawIndex(v) != v) {
                 throw new UserError("method " + method.name() + " makes its views with recipes of its own (per-view"
-                        + " blur or solarisation), which a materialised views table (made with augment.* alone)"
-                        + " does not hold: use augment.mode = on-the-fly");
+                        + " blur or solarisation, a lighter recipe, rotations, or views sharing one draw), which a"
+                        + " materialised views table (independent views of augment.* alone) does not hold: use"
+                        + " augment.mode = on-the-fly");
             }
         }
         this.views = spark.read().parquet(viewsDir).select("id", "epoch", "view", "height", "width", "data");

@@ -23,9 +23,10 @@ import java.util.SplittableRandom;
  * partition of the (cached) images is shuffled with a seed of (run seed, epoch, partition), cut into
  * batches of exactly {@code batchSize} source images (the partial tail is dropped, so no minibatch
  * is ever split or merged by the trainer), and view k of each image is made by the method's k-th
- * {@link ViewRecipe} with the seed {@link ViewSeeds#seed}(run seed, id, epoch, k): the same pure
- * function that materialises the views table, so both modes give identical pixels. All K views of
- * an image are made together and go into the same minibatch, for any K.
+ * {@link ViewRecipe} with the seed {@link ViewSeeds#seed}(run seed, id, epoch, d), d = the method's
+ * {@link PretextMethod#drawIndex}(k) (k unless views share a draw): the same pure function that
+ * materialises the views table, so both modes give identical pixels. All K views of an image are
+ * made together and go into the same minibatch, for any K.
  */
 public final class ViewsBatchSource implements BatchSource {
     static final int MIN_BATCHES_PER_PARTITION = 10;
@@ -72,6 +73,13 @@ public final class ViewsBatchSource implements BatchSource {
         this.recipes = List.copyOf(method.views(base));
         if (recipes.isEmpty()) {
             throw new IllegalArgumentException("method " + method.name() + " declares no views");
+        }
+        for (int k = 0; k < recipes.size(); k++) {
+            int d = method.drawIndex(k);
+            if (d < 0 || d >= recipes.size()) {
+                throw new IllegalArgumentException("method " + method.name() + ": view " + k + " is drawn as view " + d
+                        + ", outside its " + recipes.size() + " views");
+            }
         }
         this.mean = mean.clone();
         this.std = std.clone();
@@ -175,7 +183,7 @@ public final class ViewsBatchSource implements BatchSource {
         for (int i = 0; i < b; i++) {
             ImageRecord img = batch.get(i).image();
             for (int v = 0; v < k; v++) {
-                View view = recipes.get(v).view(img, ViewSeeds.seed(base, img.id(), epoch, v));
+                View view = recipes.get(v).view(img, ViewSeeds.seed(base, img.id(), epoch, method.drawIndex(v)));
                 if (view.height() != h || view.width() != w) {
                     throw new UserError("image " + img.id() + " (" + img.source() + ") gives a " + view.height() + "x"
                             + view.width() + " view; expected " + h + "x" + w + " like the rest of the batch");

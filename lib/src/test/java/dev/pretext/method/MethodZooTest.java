@@ -34,7 +34,7 @@ class MethodZooTest extends SparkTestBase {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"simclr", "byol", "simsiam", "mocov2", "barlow", "vicreg", "msbreg"})
+    @ValueSource(strings = {"simclr", "byol", "simsiam", "mocov2", "barlow", "vicreg", "msbreg", "rotation"})
     void trainsUnderEachTrainerItSupportsAndRefusesTheOthers(String name) {
         PretextMethod m = create(name);
         int k = m.views(AugmentSpec.simclr(8)).size();
@@ -76,7 +76,7 @@ class MethodZooTest extends SparkTestBase {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"simclr", "byol", "simsiam", "mocov2", "barlow", "vicreg", "msbreg"})
+    @ValueSource(strings = {"simclr", "byol", "simsiam", "mocov2", "barlow", "vicreg", "msbreg", "rotation"})
     void graphSurvivesJsonAndEncoderIsTheBackbone(String name) {
         PretextMethod m = create(name);
         var conf = m.configuration(ModelSpec.of("conv4", 0.25, 8, 8, new Adam(1e-3)), 7);

@@ -93,4 +93,68 @@ class ViewsBatchSourceTest extends SparkTestBase {
         }
         assertEquals(96, seen.size(), "every image appears once per epoch");
     }
+
+    /**
+     * A method whose views share one draw ({@link PretextMethod#drawIndex}): rotation's 4 views of an
+     * image, made in the executors, are one crop in 4 orientations (row k*B + i is row i turned k times).
+     */
+    @Test
+    void viewsSharingADrawAreOneDrawTransformed() {
+        PretextMethod m = Methods.withDefaults("rotation");
+        ViewsBatchSource src = new ViewsBatchSource(jsc.parallelize(images(32), 2), 8, AugmentSpec.simclr(8), MEAN, STD,
+                1, m);
+        for (MultiDataSet b : src.epoch(0).collect()) {
+            org.nd4j.linalg.api.ndarray.INDArray x = b.getFeatures(0);
+            for (int i = 0; i < 8; i++) {
+                float[] upright = x.slice(i).dup().reshape(-1).toFloatVector();
+                for (int k = 1; k < 4; k++) {
+                    upright = turnChw(upright, 8);
+                    assertArrayEquals(upright, x.slice(k * 8 + i).dup().reshape(-1).toFloatVector(),
+                            "rotation " + k + " of image " + i);
+                }
+            }
+        }
+        PretextMethod bad = new PretextMethod() {
+            @Override
+            public String name() {
+                return "bad";
+            }
+
+            @Override
+            public List<dev.pretext.augment.ViewRecipe> views(AugmentSpec base) {
+                return m.views(base);
+            }
+
+            @Override
+            public int drawIndex(int view) {
+                return view + 1;
+            }
+
+            @Override
+            public org.deeplearning4j.nn.conf.ComputationGraphConfiguration configuration(ModelSpec spec, long seed) {
+                return m.configuration(spec, seed);
+            }
+
+            @Override
+            public MultiDataSet assemble(float[][] views, int batchSize, int height, int width) {
+                return m.assemble(views, batchSize, height, width);
+            }
+        };
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ViewsBatchSource(
+                jsc.parallelize(images(32), 2), 8, AugmentSpec.simclr(8), MEAN, STD, 1, bad));
+        assertTrue(e.getMessage().contains("view 3 is drawn as view 4"), e.getMessage());
+    }
+
+    /** A square CHW float image of side {@code n} turned a quarter counter-clockwise: (r, c) -> (n-1-c, r). */
+    static float[] turnChw(float[] chw, int n) {
+        float[] out = new float[chw.length];
+        for (int ch = 0; ch < chw.length / (n * n); ch++) {
+            for (int r = 0; r < n; r++) {
+                for (int c = 0; c < n; c++) {
+                    out[ch * n * n + (n - 1 - c) * n + r] = chw[ch * n * n + r * n + c];
+                }
+            }
+        }
+        return out;
+    }
 }
