@@ -72,6 +72,41 @@ public final class PretrainStage {
         return all;
     }
 
+    /**
+     * The rows of {@code data.patches} for the pre-training splits, grouped per image (in view
+     * order), after checking that the table was cut from these images with the method's grid.
+     */
+    static JavaRDD<List<dev.pretext.patches.PatchRecord>> storedPatches(SparkSession spark, PretextConfig cfg,
+                                                                      PatchMethod method, AugmentSpec augment,
+                                                                      String imagesDir) {
+        String dir = cfg.dataPatches;
+        dev.pretext.data.Manifest m = dev.pretext.patches.PatchesTable.manifest(spark, dir);
+        dev.pretext.patches.PatchSettings want = method.patchSettings(augment, cfg.seed);
+        List<String> problems = dev.pretext.patches.PatchesTable.mismatches(m, want,
+                ImagesTable.fingerprint(spark, imagesDir), ImagesTable.manifest(spark, imagesDir).counts(),
+                cfg.pretrainSplits);
+        if (!problems.isEmpty()) {
+            throw new UserError("data.patches " + dir + " does not match this run: " + String.join("; ", problems)
+                    + ". Cut one for these images (bin/pretext patches --images " + imagesDir + " --grid "
+                    + want.grid() + " --gap " + want.gap() + " --jitter " + want.jitter() + " ...) or leave data.patches"
+                    + " empty to cut patches on the fly");
+        }
+        System.err.printf("pretrain: patches from %s (%s), the same every epoch%n", dir, cfg.pretrainSplits);
+        JavaRDD<dev.pretext.patches.PatchRecord> rows = null;
+        for (String split : cfg.pretrainSplits) {
+            JavaRDD<dev.pretext.patches.PatchRecord> r = dev.pretext.patches.PatchesTable.readRecords(spark, dir, split);
+            rows = rows == null ? r : rows.union(r);
+        }
+        int want_ = cfg.chunksPerEpoch * cfg.workers;
+        return rows.groupBy(dev.pretext.patches.PatchRecord::id, Math.max(want_, rows.getNumPartitions()))
+                .values().map(it -> {
+                    List<dev.pretext.patches.PatchRecord> l = new ArrayList<>();
+                    it.forEach(l::add);
+                    l.sort(java.util.Comparator.comparingInt(dev.pretext.patches.PatchRecord::view));
+                    return l;
+                });
+    }
+
     /** The graph the config describes, with the optimiser, schedule and weight decay in place. */
     public static ComputationGraph buildNet(PretextConfig cfg, PretextMethod method, int height, int width,
                                             long totalSteps, long warmupSteps) {
@@ -154,7 +189,10 @@ public final class PretrainStage {
                 throw new UserError("method " + method.name() + " trains on patches cut on the fly: use augment.mode ="
                         + " on-the-fly");
             }
-            source = new PatchBatchSource(images, cfg.batchSize, augment, cfg.mean, cfg.std, cfg.seed, pm);
+            source = cfg.dataPatches.isEmpty()
+                    ? new PatchBatchSource(images, cfg.batchSize, augment, cfg.mean, cfg.std, cfg.seed, pm)
+                    : PatchBatchSource.stored(storedPatches(spark, cfg, pm, augment, imagesDir), cfg.batchSize, augment,
+                            cfg.mean, cfg.std, cfg.seed, pm);
         } else if (reads) {
             DescribeStage.Table table = DescribeStage.forMethod(spark, cfg, method, imagesDir, runDir);
             method = method.withRepresentationWidths(table.widths());

@@ -20,21 +20,7 @@ class PatchMethodsCommandTest {
     @ParameterizedTest
     @ValueSource(strings = {"context-ae", "jigsaw", "relpos"})
     void thePipelineTrainsAndEvaluatesAPatchMethod(String method) throws Exception {
-        List<String> a = new ArrayList<>(List.of("pipeline", "--set", "spark.master=local[2]",
-                "--set", "method.name=" + method, "--set", "data.synth.train-images=64",
-                "--set", "data.synth.test-images=32", "--set", "data.shards=2", "--set", "model.backbone=conv4",
-                "--set", "model.width=0.25", "--set", "train.epochs=1", "--set", "train.batch-size=8",
-                "--set", "train.chunks-per-epoch=1", "--set", "eval.max-iter=10", "--set", "eval.reg-grid=[0.01]",
-                "--set", "eval.knn-k=5", "--set", "eval.monitor.train-images=0", "--set", "run.dir=" + dir,
-                "--set", "run.id=" + method));
-        if (method.equals("jigsaw")) {
-            a.addAll(List.of("--set", "method.jigsaw.permutations=24", "--set", "method.jigsaw.head-hidden=32"));
-        }
-        if (method.equals("context-ae")) {
-            a.addAll(List.of("--set", "method.context-ae.decoder-hidden=32", "--set",
-                    "method.context-ae.decoder-channels=4"));
-        }
-        Out o = CompareCommandTest.run(a.toArray(new String[0]));
+        Out o = CompareCommandTest.run(args(method, method).toArray(new String[0]));
         assertEquals(0, o.status(), o.err());
         JsonNode r = new ObjectMapper().readTree(dir.resolve(method).resolve("report.json").toFile());
         assertEquals(method, r.path("method").asText());
@@ -44,5 +30,49 @@ class PatchMethodsCommandTest {
         assertEquals(method.equals("context-ae") ? 16 * width : width, r.at("/probe/features").asInt(),
                 "the method's own evaluation encoder");
         assertEquals(r.at("/probe/features").asInt(), r.at("/baselines/random_init/features").asInt());
+    }
+
+    @org.junit.jupiter.api.Test
+    void aPatchesTableIsReusedWhenItMatchesAndRefusedWhenItDoesNot() throws Exception {
+        List<String> base = args("context-ae", "base");
+        base.addAll(List.of("--set", "eval.baselines=false"));
+        Out first = CompareCommandTest.run(base.toArray(new String[0]));
+        assertEquals(0, first.status(), first.err());
+        Path images = dir.resolve("base").resolve("images");
+        Path grid4 = dir.resolve("grid4");
+        Path grid3 = dir.resolve("grid3");
+        assertEquals(0, CompareCommandTest.run("patches", "--images", images.toString(), "--grid", "4", "--out",
+                grid4.toString()).status());
+        assertEquals(0, CompareCommandTest.run("patches", "--images", images.toString(), "--grid", "3", "--out",
+                grid3.toString()).status());
+        List<String> ok = args("context-ae", "stored");
+        ok.addAll(List.of("--set", "eval.baselines=false", "--set", "data.table=" + images, "--set", "data.patches=" + grid4));
+        Out o = CompareCommandTest.run(ok.toArray(new String[0]));
+        assertEquals(0, o.status(), o.err());
+        assertTrue(o.err().contains("patches from " + grid4), o.err());
+        List<String> bad = args("context-ae", "refused");
+        bad.addAll(List.of("--set", "data.table=" + images, "--set", "data.patches=" + grid3));
+        Out no = CompareCommandTest.run(bad.toArray(new String[0]));
+        assertEquals(2, no.status(), no.err());
+        assertTrue(no.err().contains("does not match this run") && no.err().contains("grid is 3, the method needs 4"),
+                no.err());
+    }
+
+    static List<String> args(String method, String id) {
+        List<String> a = new ArrayList<>(List.of("pipeline", "--set", "spark.master=local[2]",
+                "--set", "method.name=" + method, "--set", "data.synth.train-images=64",
+                "--set", "data.synth.test-images=32", "--set", "data.shards=2", "--set", "model.backbone=conv4",
+                "--set", "model.width=0.25", "--set", "train.epochs=1", "--set", "train.batch-size=8",
+                "--set", "train.chunks-per-epoch=1", "--set", "eval.max-iter=10", "--set", "eval.reg-grid=[0.01]",
+                "--set", "eval.knn-k=5", "--set", "eval.monitor.train-images=0", "--set", "run.dir=" + dir,
+                "--set", "run.id=" + id));
+        if (method.equals("jigsaw")) {
+            a.addAll(List.of("--set", "method.jigsaw.permutations=24", "--set", "method.jigsaw.head-hidden=32"));
+        }
+        if (method.equals("context-ae")) {
+            a.addAll(List.of("--set", "method.context-ae.decoder-hidden=32", "--set",
+                    "method.context-ae.decoder-channels=4"));
+        }
+        return a;
     }
 }

@@ -27,6 +27,8 @@ public final class PretextConfig implements Serializable {
     public final String dataTable;
     /** data.descriptors: a descriptors table to reuse ("" = compute into the run when the method needs one). */
     public final String dataDescriptors;
+    /** data.patches: a patches table for the patch methods ("" = cut on the fly). */
+    public final String dataPatches;
     public final int dataShards;
     public final String onCorrupt;
     public final int synthTrain;
@@ -126,6 +128,7 @@ public final class PretextConfig implements Serializable {
         dataInput = c.getString("data.input");
         dataTable = c.getString("data.table");
         dataDescriptors = c.getString("data.descriptors");
+        dataPatches = c.getString("data.patches");
         dataShards = intIn(c, "data.shards", 1, 100_000);
         onCorrupt = oneOf(c, "data.on-corrupt", List.of("fail", "skip"));
         synthTrain = intIn(c, "data.synth.train-images", 10, 10_000_000);

@@ -88,10 +88,11 @@ public final class PatchesJob {
                             + " images x " + settings.rowsPerImage() + " rows each != " + rows + " rows written");
                 }
 
+                Map<String, Object> extra = extra(settings, List.copyOf(sizes), jigsaw);
+                extra.put(PatchesTable.EXTRA_IMAGES_FINGERPRINT, ImagesTable.fingerprint(spark, imagesDir));
                 Manifest manifest = Manifest.create(PatchRows.SCHEMA_VERSION, PatchesTable.STAGE,
                         imagesManifest.format(), List.of(new Manifest.Input(HadoopPaths.qualify(imagesDir, conf),
-                                HadoopPaths.sizeBytes(imagesDir, conf))), counts, imageCount, 0,
-                        extra(settings, List.copyOf(sizes), jigsaw));
+                                HadoopPaths.sizeBytes(imagesDir, conf))), counts, imageCount, 0, extra);
                 commit.commit(manifest);
                 return new PatchesResult(commit.outDir(), counts, imageCount, rows, settings.rowsPerImage(),
                         rows * settings.grid() * settings.grid(), manifest);

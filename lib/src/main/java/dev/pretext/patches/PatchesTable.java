@@ -10,6 +10,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import static org.apache.spark.sql.functions.col;
@@ -21,6 +22,8 @@ import static org.apache.spark.sql.functions.col;
  */
 public final class PatchesTable {
     public static final String STAGE = "patches";
+    /** {@link dev.pretext.data.ImagesTable#fingerprint} of the images the table was cut from. */
+    public static final String EXTRA_IMAGES_FINGERPRINT = "images_fingerprint";
 
     private PatchesTable() {
     }
@@ -94,5 +97,37 @@ public final class PatchesTable {
                 functions.pmod(col("position"), col("grid")).as("col"),
                 col("p.y0").as("y0"), col("p.x0").as("x0"), col("size"), col("channels"),
                 col("p.patches").as("data"));
+    }
+
+    /**
+     * Why this table cannot give {@code settings}' patches of these images (fingerprint of the
+     * images table, its counts per split); empty when it can. Seeds and shards may differ (a table's
+     * jitter is fixed; training with it sees the same patches every epoch).
+     */
+    public static List<String> mismatches(Manifest m, PatchSettings settings, String imagesFingerprint,
+                                          Map<String, Long> imageCounts, List<String> splits) {
+        List<String> out = new java.util.ArrayList<>();
+        Object made = m.extra().get(EXTRA_IMAGES_FINGERPRINT);
+        if (made == null) {
+            out.add("it does not record which images it was cut from (written by an older patches stage)");
+        } else if (!made.toString().equals(imagesFingerprint)) {
+            out.add("it was cut from other images (fingerprint " + made + ", these images " + imagesFingerprint + ")");
+        }
+        Map<String, Object> want = settings.toMap();
+        for (String k : List.of("grid", "gap", "jitter", "views", "include_original", "augment")) {
+            Object a = want.get(k);
+            Object b = m.extra().get(k);
+            if (!String.valueOf(a).equals(String.valueOf(b))) {
+                out.add(k + " is " + b + ", the method needs " + a);
+            }
+        }
+        for (String split : splits) {
+            long rows = m.counts().getOrDefault(split, 0L);
+            long expected = imageCounts.getOrDefault(split, 0L) * settings.rowsPerImage();
+            if (rows != expected) {
+                out.add("split '" + split + "' has " + rows + " rows for " + expected + " (images x rows per image)");
+            }
+        }
+        return out;
     }
 }
