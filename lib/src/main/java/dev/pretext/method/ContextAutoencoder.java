@@ -168,18 +168,7 @@ public final class ContextAutoencoder implements PatchMethod {
     }
 
     private static void unit(PatchRecord r, int position, float[] dst, int offset) {
-        byte[] px = r.patches().get(position);
-        int side = r.size();
-        if (r.channels() == 1) {
-            byte[] rgb = new byte[px.length * 3];
-            for (int i = 0; i < px.length; i++) {
-                rgb[3 * i] = px[i];
-                rgb[3 * i + 1] = px[i];
-                rgb[3 * i + 2] = px[i];
-            }
-            px = rgb;
-        }
-        ChwTensors.unit(px, side, side, 3, dst, offset);
+        ChwTensors.unit(PatchClassifier.rgb(r, position), r.size(), r.size(), 3, dst, offset);
     }
 
     @Override

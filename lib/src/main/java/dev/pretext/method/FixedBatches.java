@@ -35,4 +35,16 @@ final class FixedBatches {
             }
         };
     }
+
+    /** The number of items in each partition of {@code rdd}, in partition order (one pass). */
+    static <T> List<Long> perPartition(org.apache.spark.api.java.JavaRDD<T> rdd) {
+        return rdd.mapPartitions(it -> {
+            long n = 0;
+            while (it.hasNext()) {
+                it.next();
+                n++;
+            }
+            return List.of(n).iterator();
+        }).collect();
+    }
 }

@@ -69,7 +69,7 @@ public final class PatchBatchSource implements BatchSource {
     /** Cached, spread over fewer partitions when they are too small for whole batches; {@code usable[0]} = images used per epoch. */
     private static <T> JavaRDD<T> balance(JavaRDD<T> rdd, int batchSize, long[] usable) {
         JavaRDD<T> cached = rdd.cache();
-        List<Long> perPartition = counts(cached);
+        List<Long> perPartition = FixedBatches.perPartition(cached);
         long total = perPartition.stream().mapToLong(Long::longValue).sum();
         JavaRDD<T> balanced = cached;
         long use = perPartition.stream().mapToLong(n -> (n / batchSize) * batchSize).sum();
@@ -77,7 +77,7 @@ public final class PatchBatchSource implements BatchSource {
             int parts = (int) Math.max(1, Math.min(perPartition.size(),
                     total / ((long) ViewsBatchSource.MIN_BATCHES_PER_PARTITION * batchSize)));
             balanced = cached.repartition(parts).cache();
-            use = counts(balanced).stream().mapToLong(n -> (n / batchSize) * batchSize).sum();
+            use = FixedBatches.perPartition(balanced).stream().mapToLong(n -> (n / batchSize) * batchSize).sum();
             cached.unpersist(false);
         }
         if (use == 0) {
@@ -86,17 +86,6 @@ public final class PatchBatchSource implements BatchSource {
         }
         usable[0] = use;
         return balanced;
-    }
-
-    private static <T> List<Long> counts(JavaRDD<T> rdd) {
-        return rdd.mapPartitions(it -> {
-            long n = 0;
-            while (it.hasNext()) {
-                it.next();
-                n++;
-            }
-            return List.of(n).iterator();
-        }).collect();
     }
 
     @Override

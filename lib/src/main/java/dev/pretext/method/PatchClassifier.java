@@ -106,20 +106,24 @@ abstract class PatchClassifier implements PatchMethod {
 
     /** Patch {@code position} of {@code r} as normalised CHW RGB floats (grey patches repeated) at {@code offset}. */
     static void patchTensor(PatchRecord r, int position, float[] mean, float[] std, float[] dst, int offset) {
-        int side = r.size();
-        if (r.size() != side || r.channels() != 3 && r.channels() != 1) {
+        ChwTensors.normalized(rgb(r, position), r.size(), r.size(), 3, mean, std, dst, offset);
+    }
+
+    /** Patch {@code position}'s uint8 HWC bytes with 3 channels (a grey patch repeated). */
+    static byte[] rgb(PatchRecord r, int position) {
+        if (r.channels() != 3 && r.channels() != 1) {
             throw new IllegalArgumentException("patch of image " + r.id() + " has " + r.channels() + " channels");
         }
         byte[] px = r.patches().get(position);
-        if (r.channels() == 1) {
-            byte[] rgb = new byte[px.length * 3];
-            for (int i = 0; i < px.length; i++) {
-                rgb[3 * i] = px[i];
-                rgb[3 * i + 1] = px[i];
-                rgb[3 * i + 2] = px[i];
-            }
-            px = rgb;
+        if (r.channels() == 3) {
+            return px;
         }
-        ChwTensors.normalized(px, side, side, 3, mean, std, dst, offset);
+        byte[] rgb = new byte[px.length * 3];
+        for (int i = 0; i < px.length; i++) {
+            rgb[3 * i] = px[i];
+            rgb[3 * i + 1] = px[i];
+            rgb[3 * i + 2] = px[i];
+        }
+        return rgb;
     }
 }

@@ -86,7 +86,7 @@ public final class ViewsBatchSource implements BatchSource {
         this.seed = seed;
         this.method = method;
         JavaRDD<Example> cached = images.persist(level);
-        List<Long> perPartition = countPerPartition(cached);
+        List<Long> perPartition = FixedBatches.perPartition(cached);
         long total = perPartition.stream().mapToLong(Long::longValue).sum();
         if (total < batchSize) {
             throw new UserError("pre-training needs at least train.batch-size = " + batchSize
@@ -103,7 +103,7 @@ public final class ViewsBatchSource implements BatchSource {
             int before = perPartition.size();
             int parts = (int) Math.max(1, Math.min(before, total / ((long) MIN_BATCHES_PER_PARTITION * batchSize)));
             balanced = cached.repartition(parts).persist(level);
-            perPartition = countPerPartition(balanced);
+            perPartition = FixedBatches.perPartition(balanced);
             cached.unpersist(false);
             System.err.printf("pretrain: %d images were in %d partitions, too small for whole minibatches of %d;"
                     + " spread over %d partitions%n", total, before, batchSize, parts);
@@ -119,17 +119,6 @@ public final class ViewsBatchSource implements BatchSource {
                     + perPartition.size() + " partitions (lower train.batch-size or use fewer data.shards)");
         }
         this.imagesPerEpoch = usable;
-    }
-
-    private static List<Long> countPerPartition(JavaRDD<Example> rdd) {
-        return rdd.mapPartitions(it -> {
-            long n = 0;
-            while (it.hasNext()) {
-                it.next();
-                n++;
-            }
-            return List.of(n).iterator();
-        }).collect();
     }
 
     @Override
