@@ -36,6 +36,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * (feature {@code t*D + d}: T token vectors concatenated, e.g. patch codes [B*T, D] reshaped to [B, T*D]
  * with a 'c' {@code ReshapeVertex}). Output: NCW [N, D, T'] ({@code InputType.recurrent(D, T')}), what
  * {@link TransformerBlock} takes. T is a setting ({@code length}) because P has one column per position.
+ * Runs on {@link ExactSameDiffLayer} (DL4J M2.1's own SameDiff layer runtime doubles gradients).
+ *
+ * <p>In DV2/Selfie, masked patches can enter as zero codes (so their tokens carry only their position) and
+ * the loss reads the transformer's outputs at those positions; a learned [MASK] vector is not provided.
  */
 public class PositionEmbedding extends SameDiffLayer {
 

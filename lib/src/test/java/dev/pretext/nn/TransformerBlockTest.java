@@ -455,6 +455,30 @@ class TransformerBlockTest {
                     .labels(new INDArray[] {Nd4j.randn(DataType.DOUBLE, 4, 2)})
                     .epsilon(1e-6).maxRelError(1e-5).minAbsoluteError(1e-9).subset(true).maxPerParam(6));
             assertTrue(ok, "grouped feature maps: gradient check failed");
+
+            // a dense layer in front: its parameter gradients are checked through the block's input gradient
+            ComputationGraph front = new ComputationGraph(new NeuralNetConfiguration.Builder()
+                    .dataType(DataType.DOUBLE).seed(12345).updater(new NoOp()).weightInit(WeightInit.XAVIER)
+                    .graphBuilder()
+                    .addInputs("x").setInputTypes(InputType.feedForward(5))
+                    .addLayer("dense", new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nOut(3 * 4)
+                            .activation(Activation.TANH).build(), "x")
+                    .addVertex("tokens", new org.deeplearning4j.nn.conf.graph.ReshapeVertex('f',
+                            new int[] {-1, 4, 3}, null), "dense")
+                    .addLayer("block", new TransformerBlock(2, 2, 0), "tokens")
+                    .addLayer("out", new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(2)
+                            .activation(Activation.IDENTITY).build(), "block")
+                    .setOutputs("out").build());
+            front.init();
+            randomiseParams(front, r, 0.5);
+            ok = GradientCheckUtil.checkGradients(new GradientCheckUtil.GraphConfig().net(front)
+                    .inputs(new INDArray[] {Nd4j.randn(DataType.DOUBLE, 3, 5)})
+                    .labels(new INDArray[] {Nd4j.randn(DataType.DOUBLE, 3, 2, 3)})
+                    .epsilon(1e-6).maxRelError(1e-5).minAbsoluteError(1e-9).subset(true).maxPerParam(6)
+                    .excludeParams(java.util.Set.of("block_Wq", "block_Wk", "block_Wv", "block_Wo", "block_W1",
+                            "block_W2", "block_ln1g", "block_ln1b", "block_ln2g", "block_ln2b", "block_bq",
+                            "block_bk", "block_bv", "block_bo", "block_b1", "block_b2")));
+            assertTrue(ok, "dense in front (the block's input gradient): gradient check failed");
         } finally {
             Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
         }
