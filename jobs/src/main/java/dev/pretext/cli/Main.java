@@ -16,7 +16,7 @@ public final class Main {
     static {
         for (Command c : new Command[]{
                 new QuickstartCommand(), new PipelineCommand(), new SynthCommand(), new IngestCommand(),
-                new AugmentCommand(), new PretrainCommand(), new FeaturesCommand(), new ProbeCommand(), new PatchesCommand(), new DescribeCommand(), new InspectCommand(),
+                new AugmentCommand(), new PretrainCommand(), new FeaturesCommand(), new ProbeCommand(), new FinetuneCommand(), new PatchesCommand(), new DescribeCommand(), new InspectCommand(),
                 new BenchCommand(), new MethodsCommand(), new CompareCommand()}) {
             COMMANDS.put(c.name(), c);
         }

@@ -46,6 +46,8 @@ public final class Pipeline {
     private Boolean created;
     /** Seconds per stage of this invocation, in order: {@code timings.*} in the report. */
     private final Map<String, Double> timings = new LinkedHashMap<>();   // set by open(): whether this run made the run directory
+    /** {@code finetune.<fraction>} of the report: what {@link FinetuneStage} has made so far. */
+    private final Map<String, Object> finetune = new LinkedHashMap<>();
 
     /**
      * Runs one representation's evaluation ({@code features} + {@code probe}); the default just runs
@@ -203,6 +205,11 @@ public final class Pipeline {
         }
         labelled.unpersist();
 
+        // 4b. fine-tuning per labelled fraction (eval.finetune.fractions; none by default), recorded like
+        // the evaluations above: a failed fraction goes to failures, the others still run
+        FinetuneStage.inPipeline(spark, cfg, images, runDir, finetune, failures, evaluationStep,
+                status -> report(counts, summary, results, failures).put("status", status).write(runDir));
+
         // 5. report
         RunReport report = report(counts, summary, results, failures);
         report.put("status", failures.isEmpty() ? "complete" : "failed");
@@ -210,7 +217,8 @@ public final class Pipeline {
         report.write(runDir);
         if (!failures.isEmpty()) {
             System.out.println(report.summaryTable());
-            throw new UserError("pipeline: " + failures.size() + " of " + representations.size()
+            throw new UserError("pipeline: " + failures.size() + " of "
+                    + (representations.size() + cfg.finetuneFractions.size())
                     + " evaluations failed (" + String.join("; ", failures.entrySet().stream()
                     .map(en -> en.getKey() + ": " + en.getValue()).toList()) + "). The report with the other"
                     + " results is " + runDir.resolve("report.md"));
@@ -376,7 +384,10 @@ public final class Pipeline {
         }
         put(r, "baselines.random_init", results.get(FeaturesStage.RANDOM_INIT));
         put(r, "baselines.raw_pixels", results.get(FeaturesStage.RAW_PIXELS));
-        failures.forEach((name, why) -> r.put("failures." + name, why));
+        if (!finetune.isEmpty()) {
+            r.put("finetune", finetune);
+        }
+        failures.forEach((name, why) -> r.putKey("failures", name, why));
         timings.forEach((stage, sec) -> r.put("timings." + stage, sec));
         return r;
     }

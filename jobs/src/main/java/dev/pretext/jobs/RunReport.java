@@ -31,6 +31,20 @@ public final class RunReport {
         return this;
     }
 
+    /**
+     * Sets {@code key} (taken as it is, dots included: a fine-tune fraction such as {@code 0.1}, or
+     * the failure {@code finetune-0.1}) in the object at the dotted {@code parent} path.
+     */
+    @SuppressWarnings("unchecked")
+    public RunReport putKey(String parent, String key, Object value) {
+        Map<String, Object> m = root;
+        for (String part : parent.split("\\.")) {
+            m = (Map<String, Object>) m.computeIfAbsent(part, k -> new LinkedHashMap<String, Object>());
+        }
+        m.put(key, value);
+        return this;
+    }
+
     @SuppressWarnings("unchecked")
     public Object get(String path) {
         Object cur = root;
@@ -60,7 +74,64 @@ public final class RunReport {
         }
         row(sb, "random-init " + get("backbone"), "baselines.random_init");
         row(sb, "raw pixels", "baselines.raw_pixels");
+        if (get("finetune") instanceof Map<?, ?> ft && !ft.isEmpty()) {
+            sb.append('\n').append(finetuneTable(ft, get("backbone") + " (" + get("method") + ")",
+                    String.valueOf(get("backbone")), null));
+        }
         return sb.toString();
+    }
+
+    /**
+     * The fine-tuning table: per labelled fraction (keys of {@code fractions}, each the object of a
+     * {@code finetune-<fraction>.json}), the fine-tuned pre-trained and random-init encoders' test
+     * top-1 / top-5, the epoch kept and the images trained on; then, when {@code linearProbe} is given
+     * (that object's {@code linear_probe}), the run's frozen linear probes for comparison.
+     */
+    public static String finetuneTable(Map<?, ?> fractions, String pretrainedName, String backbone,
+                                       Map<?, ?> linearProbe) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "| %-38s | %-18s | %6s | %6s | %7s |%n", "fine-tuned encoder", "labels",
+                "top-1", "top-5", "epoch"));
+        sb.append("|----------------------------------------|--------------------|--------|--------|---------|\n");
+        fractions.forEach((k, v) -> {
+            if (!(v instanceof Map<?, ?> f)) {
+                return;
+            }
+            double frac = f.get("labels_fraction") instanceof Number n ? n.doubleValue() : Double.NaN;
+            String labels = String.format(Locale.ROOT, "%s%% (%s + %s val)", trimPct(100 * frac),
+                    f.get("train_images") == null ? "-" : f.get("train_images"),
+                    f.get("validation_images") == null ? "-" : f.get("validation_images"));
+            for (String[] enc : new String[][] {{"pretrained", "pre-trained " + pretrainedName},
+                    {"random_init", "random-init " + backbone}}) {
+                if (f.get(enc[0]) instanceof Map<?, ?> r) {
+                    sb.append(String.format(Locale.ROOT, "| %-38s | %-18s | %6s | %6s | %7s |%n", enc[1], labels,
+                            pct(r.get("top1")), pct(r.get("top5")), r.get("selected_epoch") + "/" + f.get("epochs")));
+                }
+            }
+            if (f.get("failure") != null) {
+                sb.append(String.format(Locale.ROOT, "| %-38s | %-18s | %6s | %6s | %7s |%n", "failed: see failures",
+                        labels, "-", "-", "-"));
+            }
+        });
+        if (linearProbe != null) {
+            for (String[] enc : new String[][] {{"pretrained", "linear probe, frozen pre-trained"},
+                    {"random_init", "linear probe, frozen random-init"}}) {
+                if (linearProbe.get(enc[0]) instanceof Map<?, ?> r) {
+                    sb.append(String.format(Locale.ROOT, "| %-38s | %-18s | %6s | %6s | %7s |%n", enc[1],
+                            "100% (report.json)", pct(r.get("top1")), pct(r.get("top5")), ""));
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    /** 10.0 -> "10", 0.5 -> "0.5". */
+    private static String trimPct(double p) {
+        if (!Double.isFinite(p)) {
+            return "?";
+        }
+        return java.math.BigDecimal.valueOf(p).round(new java.math.MathContext(6)).stripTrailingZeros()
+                .toPlainString();
     }
 
     private void row(StringBuilder sb, String name, String prefix) {
@@ -119,6 +190,12 @@ public final class RunReport {
         }
         sb.append("Linear probe: multinomial logistic regression on standardised features, regularisation chosen on a ")
                 .append("validation split of the training features; kNN: cosine, temperature-weighted votes.\n\n");
+        if (get("finetune") instanceof Map<?, ?> ft && !ft.isEmpty()) {
+            sb.append("Fine-tuning: the whole encoder and a linear softmax head trained (Adam, paramavg) on a seeded,")
+                    .append(" class-stratified labelled fraction of the train split, light augmentation (crop, flip),")
+                    .append(" the epoch kept by top-1 on a validation hold-out of that sample, scored on the test split;")
+                    .append(" `finetune-<fraction>.json` has each run's details.\n\n");
+        }
         sb.append("Files: `config.conf` (resolved config), `metrics.jsonl` (per chunk), `summary.json` (how")
                 .append(" pre-training ended), `checkpoints/` (`latest` names the newest), `features/` (one table per")
                 .append(" representation), `report.json`, `report.md`; `images/` when the run ingested its data.\n");

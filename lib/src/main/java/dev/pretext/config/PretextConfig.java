@@ -119,6 +119,17 @@ public final class PretextConfig implements Serializable {
     public final int readBatchMb;
     public final int rawPixelsSize;
 
+    /** {@code eval.finetune.fractions}: labelled fractions to fine-tune on in the pipeline (empty = off). */
+    public final List<Double> finetuneFractions;
+    public final int finetuneEpochs;
+    public final int finetuneBatchSize;
+    public final double finetuneLr;
+    public final double finetuneValFraction;
+    public final boolean finetuneRandomInit;
+    public final double finetuneCropScaleMin;
+    public final double finetuneCropScaleMax;
+    public final double finetuneFlipP;
+
     public final String sparkMaster;
 
     PretextConfig(Config c) {
@@ -249,6 +260,28 @@ public final class PretextConfig implements Serializable {
         knnChunkMb = intIn(c, "eval.knn-chunk-mb", 1, 4096);
         readBatchMb = intIn(c, "eval.read-batch-mb", 1, 4096);
         rawPixelsSize = intIn(c, "eval.raw-pixels-size", 1, 4096);
+
+        List<Double> fractions = get(c, "eval.finetune.fractions", () -> c.getDoubleList("eval.finetune.fractions"),
+                "a list of labelled fractions in (0, 1], e.g. [0.01, 0.1, 1.0]");
+        for (double f : fractions) {
+            if (!(f > 0 && f <= 1)) {
+                throw new UserError("config key 'eval.finetune.fractions': " + f + " is out of range; each fraction"
+                        + " must be in (0, 1] (0.01 = 1% of each class's labelled training images)");
+            }
+        }
+        if (fractions.stream().distinct().count() != fractions.size()) {
+            throw new UserError("config key 'eval.finetune.fractions': " + fractions + " names a fraction twice");
+        }
+        finetuneFractions = List.copyOf(fractions);
+        finetuneEpochs = intIn(c, "eval.finetune.epochs", 1, 100_000);
+        finetuneBatchSize = intIn(c, "eval.finetune.batch-size", 2, 65_536);
+        finetuneLr = dblIn(c, "eval.finetune.lr", 1e-8, 10);
+        finetuneValFraction = dblIn(c, "eval.finetune.val-fraction", 0, 0.5);
+        finetuneRandomInit = get(c, "eval.finetune.random-init", () -> c.getBoolean("eval.finetune.random-init"),
+                "true or false");
+        finetuneCropScaleMin = dblIn(c, "eval.finetune.augment.crop-scale-min", 0.01, 1);
+        finetuneCropScaleMax = dblIn(c, "eval.finetune.augment.crop-scale-max", finetuneCropScaleMin, 1);
+        finetuneFlipP = dblIn(c, "eval.finetune.augment.flip-p", 0, 1);
 
         sparkMaster = c.getString("spark.master");
     }

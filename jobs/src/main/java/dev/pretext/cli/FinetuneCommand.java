@@ -1,0 +1,130 @@
+package dev.pretext.cli;
+
+import dev.pretext.UserError;
+import dev.pretext.config.ConfigLoader;
+import dev.pretext.config.PretextConfig;
+import dev.pretext.data.Manifest;
+import dev.pretext.jobs.FinetuneStage;
+import dev.pretext.jobs.RunLock;
+import dev.pretext.jobs.RunReport;
+import dev.pretext.nn.CpuAcceleration;
+import dev.pretext.spark.SparkSessions;
+import dev.pretext.train.Checkpoints;
+import org.apache.spark.sql.SparkSession;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** {@code finetune}: the run's encoder + a linear head trained on a labelled fraction, beside random init. */
+final class FinetuneCommand implements Command {
+    @Override
+    public String name() {
+        return "finetune";
+    }
+
+    @Override
+    public String summary() {
+        return "fine-tune the run's encoder + a linear head on a labelled fraction, beside random init";
+    }
+
+    @Override
+    public String help() {
+        return """
+                usage: bin/pretext finetune --run DIR --labels-fraction F [--images TABLE]
+                                            [--conf FILE]... [--set key=value]...
+
+                Fine-tuning as an evaluation: the encoder of the run's latest complete checkpoint (up
+                to its embedding) plus a new linear softmax head, all trained with the paramavg
+                trainer and Adam (eval.finetune.lr, constant, no weight decay) for eval.finetune.epochs
+                epochs of eval.finetune.batch-size images, on F of the labelled train split (F in
+                (0, 1], e.g. 0.01, 0.1, 1.0): a seeded sample of F of each class (run.seed), of which
+                eval.finetune.val-fraction (10%) is held out to pick the epoch (the best validation
+                top-1). Augmentation: random resized crop (eval.finetune.augment.crop-scale-min..max)
+                and horizontal flip, no colour changes. The kept parameters are scored top-1 and
+                top-5 on the test split (eval.test-split); the last epoch's scores are reported too.
+                With eval.finetune.random-init (default true) the same architecture, freshly
+                initialised with run.seed, is fine-tuned the same way: the baseline that shows what
+                pre-training adds.
+
+                TABLE defaults to the run's images table (DIR/images, or data.table of its
+                config.conf). The config is the run's config.conf, then --conf and --set (e.g.
+                --set eval.finetune.epochs=20). Writes DIR/finetune-F.json and prints the table of
+                fine-tuned vs random-init, with the run's frozen linear probe from DIR/report.json.
+                Refused (exit 2): a run without a checkpoint, F outside (0, 1], a table without
+                labelled train or test images. DIR/.lock keeps a running pipeline out meanwhile.
+                """;
+    }
+
+    @Override
+    public int run(String[] argv) throws Exception {
+        Args a = Args.parse(name(), argv, Set.of("run", "labels-fraction", "images"), Set.of());
+        Path run = Path.of(a.require("run")).toAbsolutePath();
+        double fraction = fraction(a.require("labels-fraction"));
+        if (!Files.isDirectory(run)) {
+            throw new UserError("finetune: run directory " + run + " does not exist");
+        }
+        if (Checkpoints.findLatest(run).isEmpty()) {
+            throw new UserError("finetune: run " + run + " has no complete checkpoint (checkpoints/epoch-NNNN with"
+                    + " model.zip): pre-train it first (bin/pretext pipeline or pretrain)");
+        }
+        String images = images(run, a.get("images"));
+        PretextConfig cfg = FeaturesCommand.runConfig(run, a, images);
+        try (RunLock ignored = RunLock.acquire(run, run.getFileName().toString())) {
+            System.err.println("finetune: " + CpuAcceleration.enable().describe());
+            SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-finetune");
+            try {
+                Map<String, Object> result = FinetuneStage.run(spark, cfg, images, run, fraction,
+                        new LinkedHashMap<>());
+                System.err.println("finetune: wrote " + FinetuneStage.file(run, fraction));
+                Map<String, Object> one = new LinkedHashMap<>();
+                one.put(FinetuneStage.key(fraction), result);
+                Object probe = result.get("linear_probe");
+                System.out.print(RunReport.finetuneTable(one, cfg.backbone + " (" + cfg.methodName + ")",
+                        cfg.backbone, probe instanceof Map<?, ?> m ? m : null));
+                return 0;
+            } finally {
+                spark.stop();
+            }
+        }
+    }
+
+    /** The --labels-fraction value, in (0, 1]. */
+    static double fraction(String text) {
+        double f;
+        try {
+            f = Double.parseDouble(text.trim());
+        } catch (NumberFormatException e) {
+            throw new UserError("finetune: --labels-fraction '" + text + "' is not a number; give a fraction in"
+                    + " (0, 1], e.g. 0.01, 0.1 or 1.0");
+        }
+        if (!(f > 0 && f <= 1)) {
+            throw new UserError("finetune: --labels-fraction " + text + " is outside (0, 1]; give the share of each"
+                    + " class's labelled training images, e.g. 0.01, 0.1 or 1.0");
+        }
+        return f;
+    }
+
+    /** --images, else the run's own images table, else data.table of its config.conf. */
+    static String images(Path run, String given) {
+        if (given != null) {
+            return given;
+        }
+        if (Files.exists(run.resolve("images").resolve(Manifest.FILE_NAME))) {
+            return run.resolve("images").toString();
+        }
+        Path conf = run.resolve("config.conf");
+        if (Files.isRegularFile(conf)) {
+            String table = ConfigLoader.load(List.of(new File(conf.toString())), List.of()).dataTable;
+            if (!table.isEmpty()) {
+                return table;
+            }
+        }
+        throw new UserError("finetune: run " + run + " has no images table of its own (images/) and its config names"
+                + " no data.table; give --images TABLE");
+    }
+}
