@@ -90,9 +90,9 @@ public final class RunReport {
     public static String finetuneTable(Map<?, ?> fractions, String pretrainedName, String backbone,
                                        Map<?, ?> linearProbe) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "| %-38s | %-18s | %6s | %6s | %7s |%n", "fine-tuned encoder", "labels",
+        sb.append(String.format(Locale.ROOT, "| %-38s | %-23s | %6s | %6s | %7s |%n", "fine-tuned encoder", "labels",
                 "top-1", "top-5", "epoch"));
-        sb.append("|----------------------------------------|--------------------|--------|--------|---------|\n");
+        sb.append("|----------------------------------------|-------------------------|--------|--------|---------|\n");
         fractions.forEach((k, v) -> {
             if (!(v instanceof Map<?, ?> f)) {
                 return;
@@ -104,12 +104,12 @@ public final class RunReport {
             for (String[] enc : new String[][] {{"pretrained", "pre-trained " + pretrainedName},
                     {"random_init", "random-init " + backbone}}) {
                 if (f.get(enc[0]) instanceof Map<?, ?> r) {
-                    sb.append(String.format(Locale.ROOT, "| %-38s | %-18s | %6s | %6s | %7s |%n", enc[1], labels,
+                    sb.append(String.format(Locale.ROOT, "| %-38s | %-23s | %6s | %6s | %7s |%n", enc[1], labels,
                             pct(r.get("top1")), pct(r.get("top5")), r.get("selected_epoch") + "/" + f.get("epochs")));
                 }
             }
             if (f.get("failure") != null) {
-                sb.append(String.format(Locale.ROOT, "| %-38s | %-18s | %6s | %6s | %7s |%n", "failed: see failures",
+                sb.append(String.format(Locale.ROOT, "| %-38s | %-23s | %6s | %6s | %7s |%n", "failed: see failures",
                         labels, "-", "-", "-"));
             }
         });
@@ -117,7 +117,7 @@ public final class RunReport {
             for (String[] enc : new String[][] {{"pretrained", "linear probe, frozen pre-trained"},
                     {"random_init", "linear probe, frozen random-init"}}) {
                 if (linearProbe.get(enc[0]) instanceof Map<?, ?> r) {
-                    sb.append(String.format(Locale.ROOT, "| %-38s | %-18s | %6s | %6s | %7s |%n", enc[1],
+                    sb.append(String.format(Locale.ROOT, "| %-38s | %-23s | %6s | %6s | %7s |%n", enc[1],
                             "100% (report.json)", pct(r.get("top1")), pct(r.get("top5")), ""));
                 }
             }

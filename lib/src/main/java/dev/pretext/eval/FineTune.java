@@ -62,8 +62,10 @@ import static org.apache.spark.sql.functions.col;
  *
  * <p>Epoch selection: after every epoch the classifier scores the validation images (held out from
  * the labelled sample, {@link LabelSample}); the parameters of the epoch with the best validation
- * top-1 (the earliest on a tie) are kept and scored on the test set, and the last epoch's test
- * scores are reported beside them. Without validation images the last epoch is the selected one.
+ * top-1 are kept and scored on the test set, and the last epoch's test scores are reported beside
+ * them. A tie goes to the later epoch: a small validation set ties often, and with a short constant
+ * schedule the later of two equal epochs has trained more. Without validation images the last epoch
+ * is the selected one.
  */
 public final class FineTune {
     /** Name of the linear softmax head added on top of the encoder. */
@@ -275,7 +277,7 @@ public final class FineTune {
                     if (validationImages > 0) {
                         double top1 = score(net, val, norm).top1();
                         valTop1.add(top1);
-                        if (top1 > bestTop1) {
+                        if (top1 >= bestTop1) {
                             bestTop1 = top1;
                             bestEpoch = e + 1;
                             best = net.params().dup();

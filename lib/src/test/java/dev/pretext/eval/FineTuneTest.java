@@ -42,7 +42,7 @@ class FineTuneTest extends SparkTestBase {
      * (a = 18). A random encoder's globally pooled features see the stripes only at second order
      * through its random filters, so its linear probe stays near chance (0.54 to 0.68 over five
      * seeds, measured); fine-tuning learns filters matched to the stripes (0.80 to 0.995 after 10
-     * epochs over the same seeds; 0.975 for the seed used here).
+     * epochs over the same seeds; about 0.98 for the seed used here).
      */
     static byte[] stripes(int label, Random rnd) {
         double a = 18, sigma = 50;
@@ -105,9 +105,9 @@ class FineTuneTest extends SparkTestBase {
         assertEquals(10, r.validationTop1().size());
         assertEquals(10, r.trainLoss().size());
         assertTrue(r.trainLoss().stream().allMatch(Double::isFinite), r.trainLoss().toString());
-        // the kept epoch is the first with the best validation top-1
+        // the kept epoch is the last with the best validation top-1
         double best = r.validationTop1().stream().mapToDouble(Double::doubleValue).max().orElseThrow();
-        assertEquals(r.validationTop1().indexOf(best) + 1, r.selectedEpoch(), r.validationTop1().toString());
+        assertEquals(r.validationTop1().lastIndexOf(best) + 1, r.selectedEpoch(), r.validationTop1().toString());
         assertTrue(frozen.top1() < 0.75, "the frozen probe should be weak here: " + frozen.top1());
         assertTrue(r.selected().top1() >= 0.8 && r.selected().top1() > frozen.top1() + 0.15,
                 "fine-tuned " + r.selected().top1() + " vs frozen probe " + frozen.top1() + "; validation "
