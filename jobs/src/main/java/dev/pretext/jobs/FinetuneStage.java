@@ -8,6 +8,7 @@ import dev.pretext.config.PretextConfig;
 import dev.pretext.data.ImagesTable;
 import dev.pretext.eval.FineTune;
 import dev.pretext.eval.LabelSample;
+import dev.pretext.method.PretextMethod;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -144,10 +145,20 @@ public final class FinetuneStage {
             into.put("width", cfg.width);
             linearProbe(runDir).ifPresent(p -> into.put("linear_probe", p));
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            String layer = cfg.method().encoderLayer();
+            // the encoder the probes evaluate: the method's evaluation graph and layer (the context
+            // autoencoder's 16 concatenated patch embeddings; the backbone's embedding otherwise)
+            PretextMethod method = cfg.method();
+            String layer = method.evaluationLayer();
+            Row first = fit.select("height", "width").first();
+            if (first == null) {
+                throw new UserError("finetune: the " + key(fraction) + " sample of " + imagesDir + " holds no training"
+                        + " images");
+            }
+            int h = first.getInt(0), w = first.getInt(1);
             String k = key(fraction);
 
-            FineTune.Result p = FineTune.run(jsc, pretrained, layer, classes, fit, validation, test, s,
+            FineTune.Result p = FineTune.run(jsc, method.evaluationGraph(pretrained, cfg.backbone, cfg.width, h, w),
+                    layer, classes, fit, validation, test, s,
                     "finetune " + k + " " + PRETRAINED, System.err);
             into.put("train_images", p.trainImages());
             into.put("validation_images", p.validationImages());
@@ -156,8 +167,8 @@ public final class FinetuneStage {
             write(runDir, fraction, into);
 
             if (cfg.finetuneRandomInit) {
-                Row first = fit.select("height", "width").first();
-                ComputationGraph fresh = FeaturesStage.randomInit(cfg, first.getInt(0), first.getInt(1));
+                ComputationGraph fresh = method.evaluationGraph(FeaturesStage.randomInit(cfg, h, w), cfg.backbone,
+                        cfg.width, h, w);
                 FineTune.Result r = FineTune.run(jsc, fresh, layer, classes, fit, validation, test, s,
                         "finetune " + k + " " + RANDOM_INIT, System.err);
                 into.put(RANDOM_INIT, r.toMap());

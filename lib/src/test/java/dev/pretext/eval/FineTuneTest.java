@@ -147,6 +147,48 @@ class FineTuneTest extends SparkTestBase {
                 "a spatial layer needs pooling before a linear head");
     }
 
+    /**
+     * Every method's evaluation encoder takes a head and trains end to end on whole images: the
+     * backbone's embedding, and the context autoencoder's 16 concatenated patch embeddings (its
+     * patch fold / unfold layers backpropagate).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"simclr", "byol", "relpos", "jigsaw", "context-ae"})
+    void theHeadTrainsThroughEachMethodsEvaluationEncoder(String name) {
+        dev.pretext.method.MethodParams p = new dev.pretext.method.MethodParams(name, Methods.defaults(name));
+        p = switch (name) {   // small heads, as PatchMethodsTest has them
+            case "jigsaw" -> p.with("permutations", 24).with("head-hidden", 32);
+            case "relpos" -> p.with("head-hidden", 32);
+            case "context-ae" -> p.with("decoder-hidden", 32).with("decoder-channels", 4);
+            default -> p;
+        };
+        dev.pretext.method.PretextMethod m = Methods.create(name, p);
+        AugmentSpec aug = AugmentSpec.simclr(32);
+        int[] in = m.inputSize(aug, 32, 32);
+        ComputationGraph trained = m.build(ModelSpec.of("conv4", 0.25, in[0], in[1], new Adam(1e-3)), 3);
+        ComputationGraph eval = m.evaluationGraph(trained, "conv4", 0.25, 32, 32);
+        ComputationGraph c = FineTune.classifier(eval, m.evaluationLayer(), 4, 32, 32, 1e-2, 3);
+        Nd4j.getRandom().setSeed(2);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 8, 3, 32, 32);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, 8, 4);
+        for (int i = 0; i < 8; i++) {
+            y.putScalar(i, i % 4, 1f);
+        }
+        MultiDataSet batch = new org.nd4j.linalg.dataset.MultiDataSet(new INDArray[] {x}, new INDArray[] {y});
+        INDArray before = c.params().dup();
+        double loss0 = c.score(batch, false);
+        for (int i = 0; i < 5; i++) {
+            c.fit(batch);
+        }
+        assertTrue(Double.isFinite(c.score(batch, false)), name);
+        assertNotEquals(before, c.params(), name);
+        // the encoder moved too, not only the head
+        INDArray encBefore = eval.params();
+        ComputationGraph encAfter = EncoderSubgraph.extract(c, List.of(m.evaluationLayer()));
+        assertNotEquals(EncoderSubgraph.extract(eval, List.of(m.evaluationLayer())).params(), encAfter.params(), name);
+        assertTrue(Double.isFinite(loss0) && encBefore.length() > 0, name);
+    }
+
     @Test
     void minibatchesAreWholeSeededAugmentedAndOneHot() {
         Random rnd = new Random(4);
