@@ -39,6 +39,9 @@ public final class ParameterAveragingTrainer implements DistributedTrainer {
                 .workerPrefetchNumBatches(settings.prefetchBatches())
                 .saveUpdater(true)
                 .rddTrainingApproach(RDDTrainingApproach.Direct)
+                // a chunk of minibatches spills to disk instead of filling the heap (MV-MR at 96x96
+                // carries ~350 MB per minibatch; DL4J's default MEMORY_ONLY_SER killed the JVM)
+                .storageLevel(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK_SER())
                 .rngSeed(settings.seed())
                 .trainingHooks(hooks(settings, stepSync))
                 .build();

@@ -55,6 +55,9 @@ public final class SharedGradientTrainer implements DistributedTrainer {
                 .workersPerNode(1)
                 .workerPrefetchNumBatches(settings.prefetchBatches())
                 .rddTrainingApproach(RDDTrainingApproach.Direct)
+                // a chunk of minibatches spills to disk instead of filling the heap (MV-MR at 96x96
+                // carries ~350 MB per minibatch; DL4J's default MEMORY_ONLY_SER killed the JVM)
+                .storageLevel(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK_SER())
                 .rngSeed(settings.seed())
                 .build();
     }
