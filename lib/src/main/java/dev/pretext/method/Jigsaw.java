@@ -1,9 +1,7 @@
 package dev.pretext.method;
 
-import dev.pretext.augment.AugmentSpec;
 import dev.pretext.patches.JigsawPermutations;
 import dev.pretext.patches.PatchRecord;
-import dev.pretext.patches.PatchSettings;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -21,29 +19,19 @@ public final class Jigsaw extends PatchClassifier {
             new MethodKey("jitter", "largest random shift of a tile in its cell (at most gap / 2)"),
             new MethodKey("permutations", "the classes: permutations in the set (the paper: 100 or 1000)"),
             new MethodKey("permutation-seed", "seed of the permutation set"), HEAD_HIDDEN);
-    private final int gap;
-    private final int jitter;
     private final int count;
     private final long permutationSeed;
     private transient JigsawPermutations set;
 
     public Jigsaw(MethodParams p) {
         super(p);
-        this.gap = p.integer("gap", 0, 1 << 12);
-        this.jitter = p.integer("jitter", 0, 1 << 12);
         this.count = p.integer("permutations", 2, 10_000);
         this.permutationSeed = (long) p.dbl("permutation-seed", 0, 1e15);
-        new dev.pretext.patches.PatchGrid(3, gap, jitter);
     }
 
     @Override
     public String name() {
         return NAME;
-    }
-
-    @Override
-    public PatchSettings patchSettings(AugmentSpec augment, long seed) {
-        return new PatchSettings(3, gap, jitter, 0, true, augment, seed, 0, 1);
     }
 
     /** The permutation set (made once per JVM from its count and seed; the same everywhere). */

@@ -33,9 +33,21 @@ abstract class PatchClassifier implements PatchMethod {
     static final MethodKey HEAD_HIDDEN = new MethodKey("head-hidden", "width of the classifier's hidden layer");
 
     private final int headHidden;
+    private final int gap;
+    private final int jitter;
 
+    /** Reads {@code head-hidden}, and the 3 x 3 grid's {@code gap} and {@code jitter} (checked here). */
     PatchClassifier(MethodParams p) {
         this.headHidden = p.integer("head-hidden", 1, 1 << 16);
+        this.gap = p.integer("gap", 0, 1 << 12);
+        this.jitter = p.integer("jitter", 0, 1 << 12);
+        new dev.pretext.patches.PatchGrid(3, gap, jitter);   // bad gap/jitter fail at configuration
+    }
+
+    /** The 3 x 3 grid with the method's gap and jitter, the image itself only. */
+    @Override
+    public dev.pretext.patches.PatchSettings patchSettings(AugmentSpec augment, long seed) {
+        return new dev.pretext.patches.PatchSettings(3, gap, jitter, 0, true, augment, seed, 0, 1);
     }
 
     /** T, tiles per example. */

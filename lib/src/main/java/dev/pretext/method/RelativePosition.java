@@ -1,9 +1,7 @@
 package dev.pretext.method;
 
-import dev.pretext.augment.AugmentSpec;
 import dev.pretext.patches.ContextNeighbourhood;
 import dev.pretext.patches.PatchRecord;
-import dev.pretext.patches.PatchSettings;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -20,24 +18,14 @@ public final class RelativePosition extends PatchClassifier {
             new MethodKey("gap", "pixels left out around each patch inside its grid cell"),
             new MethodKey("jitter", "largest random shift of a patch in its cell (at most gap / 2)"), HEAD_HIDDEN);
     private static final int CENTRE = 4;
-    private final int gap;
-    private final int jitter;
 
     public RelativePosition(MethodParams p) {
         super(p);
-        this.gap = p.integer("gap", 0, 1 << 12);
-        this.jitter = p.integer("jitter", 0, 1 << 12);
-        new dev.pretext.patches.PatchGrid(3, gap, jitter);   // bad gap/jitter fail at configuration
     }
 
     @Override
     public String name() {
         return NAME;
-    }
-
-    @Override
-    public PatchSettings patchSettings(AugmentSpec augment, long seed) {
-        return new PatchSettings(3, gap, jitter, 0, true, augment, seed, 0, 1);
     }
 
     @Override
