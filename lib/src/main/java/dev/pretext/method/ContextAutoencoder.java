@@ -87,12 +87,8 @@ public final class ContextAutoencoder implements PatchMethod {
             throw new dev.pretext.UserError("context-ae needs square patches of an even side (images whose shorter"
                     + " side is a multiple of 8), got " + spec.inputWidth() + "x" + spec.inputHeight());
         }
-        NeuralNetConfiguration.Builder defaults = Backbones.defaults(seed, spec.updater(), DataType.FLOAT);
-        if (spec.weightDecay() > 0) {
-            defaults.l2(spec.weightDecay());
-        }
-        GraphBuilder g = Backbones.imageGraph(defaults, p, p);
-        int features = Backbones.get(spec.backbone()).addTo(g, Backbones.INPUT, spec.width());
+        GraphBuilder g = spec.backboneGraph(seed);
+        int features = spec.featureDim();
         int k = ContextNeighbourhood.SIZE;
         String[] parts = new String[k];
         for (int t = 0; t < k; t++) {

@@ -54,4 +54,30 @@ public record ModelSpec(String backbone, double width, int inputHeight, int inpu
     public int resolvedProjectionHidden() {
         return projectionHidden > 0 ? projectionHidden : Backbones.get(backbone).featureDim(width);
     }
+
+    /** The graph-wide settings of a method's graph: {@link Backbones#defaults}, plus L2 = weight decay when > 0. */
+    public org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder defaults(long seed) {
+        org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder d = Backbones.defaults(seed, updater(),
+                org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        if (weightDecay() > 0) {
+            d.l2(weightDecay());
+        }
+        return d;
+    }
+
+    /**
+     * The start every method's graph shares: the image input of this size and the backbone up to
+     * {@link Backbones#EMBEDDING} ({@link #featureDim()} wide).
+     */
+    public org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder backboneGraph(long seed) {
+        org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder g =
+                Backbones.imageGraph(defaults(seed), inputHeight(), inputWidth());
+        Backbones.get(backbone()).addTo(g, Backbones.INPUT, width());
+        return g;
+    }
+
+    /** The width of the backbone's embedding. */
+    public int featureDim() {
+        return Backbones.get(backbone()).featureDim(width());
+    }
 }

@@ -12,8 +12,6 @@ import java.util.Arrays;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -170,12 +168,8 @@ public final class MvMr implements PretextMethod {
     @Override
     public ComputationGraphConfiguration configuration(ModelSpec spec, long seed) {
         MvMrLoss loss = loss();
-        NeuralNetConfiguration.Builder defaults = Backbones.defaults(seed, spec.updater(), DataType.FLOAT);
-        if (spec.weightDecay() > 0) {
-            defaults.l2(spec.weightDecay());
-        }
-        GraphBuilder g = Backbones.imageGraph(defaults, spec.inputHeight(), spec.inputWidth());
-        int features = Backbones.get(spec.backbone()).addTo(g, Backbones.INPUT, spec.width());
+        GraphBuilder g = spec.backboneGraph(seed);
+        int features = spec.featureDim();
         String z = Projector.addMlp(g, "proj", Backbones.EMBEDDING, features, projector);
         g.addLayer(LOSS, loss, z);
         return g.setOutputs(LOSS).build();

@@ -8,13 +8,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.graph.UnstackVertex;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -72,12 +70,8 @@ abstract class PatchClassifier implements PatchMethod {
 
     @Override
     public ComputationGraphConfiguration configuration(ModelSpec spec, long seed) {
-        NeuralNetConfiguration.Builder defaults = Backbones.defaults(seed, spec.updater(), DataType.FLOAT);
-        if (spec.weightDecay() > 0) {
-            defaults.l2(spec.weightDecay());
-        }
-        GraphBuilder g = Backbones.imageGraph(defaults, spec.inputHeight(), spec.inputWidth());
-        int features = Backbones.get(spec.backbone()).addTo(g, Backbones.INPUT, spec.width());
+        GraphBuilder g = spec.backboneGraph(seed);
+        int features = spec.featureDim();
         String[] parts = new String[tiles()];
         for (int t = 0; t < tiles(); t++) {
             parts[t] = "tile" + t;

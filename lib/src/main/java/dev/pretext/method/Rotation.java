@@ -9,10 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -111,12 +109,8 @@ public final class Rotation implements PretextMethod {
                     + spec.inputHeight() + "x" + spec.inputWidth() + ": set augment.output-height and"
                     + " augment.output-width to one size (every view is cropped and resized to it)");
         }
-        NeuralNetConfiguration.Builder defaults = Backbones.defaults(seed, spec.updater(), DataType.FLOAT);
-        if (spec.weightDecay() > 0) {
-            defaults.l2(spec.weightDecay());
-        }
-        GraphBuilder g = Backbones.imageGraph(defaults, spec.inputHeight(), spec.inputWidth());
-        int features = Backbones.get(spec.backbone()).addTo(g, Backbones.INPUT, spec.width());
+        GraphBuilder g = spec.backboneGraph(seed);
+        int features = spec.featureDim();
         int[] widths = head.equals(LINEAR) ? new int[] {ROTATIONS}
                 : new int[] {headHidden > 0 ? headHidden : features, ROTATIONS};
         String logits = Projector.addMlp(g, HEAD, Backbones.EMBEDDING, features, widths);

@@ -6,8 +6,6 @@ import dev.pretext.nn.Projector;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * SimCLR (Chen et al. 2020), as the PyTorch peer: both views of every image go through one forward
@@ -44,12 +42,8 @@ public final class SimClr extends ViewMethod {
 
     @Override
     public ComputationGraphConfiguration configuration(ModelSpec spec, long seed) {
-        NeuralNetConfiguration.Builder defaults = Backbones.defaults(seed, spec.updater(), DataType.FLOAT);
-        if (spec.weightDecay() > 0) {
-            defaults.l2(spec.weightDecay());
-        }
-        GraphBuilder g = Backbones.imageGraph(defaults, spec.inputHeight(), spec.inputWidth());
-        int features = Backbones.get(spec.backbone()).addTo(g, Backbones.INPUT, spec.width());
+        GraphBuilder g = spec.backboneGraph(seed);
+        int features = spec.featureDim();
         String z = Projector.addTo(g, Backbones.EMBEDDING, features, spec.resolvedProjectionHidden(),
                 spec.projectionDim());
         g.addLayer(LOSS, new NtXentLoss(temperature), z);

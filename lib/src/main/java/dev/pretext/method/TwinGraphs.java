@@ -8,7 +8,6 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * The graphs of the joint-embedding methods, built one way: the image input (K*B stacked views)
@@ -33,10 +32,7 @@ final class TwinGraphs {
      */
     static ComputationGraphConfiguration build(ModelSpec spec, long seed, int predictorHidden, Second second,
                                                Layer loss) {
-        NeuralNetConfiguration.Builder defaults = Backbones.defaults(seed, spec.updater(), DataType.FLOAT);
-        if (spec.weightDecay() > 0) {
-            defaults.l2(spec.weightDecay());
-        }
+        NeuralNetConfiguration.Builder defaults = spec.defaults(seed);
         GraphBuilder g = Backbones.imageGraph(defaults, spec.inputHeight(), spec.inputWidth());
         String z = onlineProjection(g, spec);
         String out = z;
