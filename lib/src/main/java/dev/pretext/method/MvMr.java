@@ -180,7 +180,12 @@ public final class MvMr implements PretextMethod {
         return assemble(views, new float[0][], batchSize, height, width);
     }
 
-    /** Features: x then x' stacked [2B, 3, h, w]; labels [2B, S]: row i and B + i hold image i's representations. */
+    /**
+     * Features: x then x' stacked [2B, 3, h, w]; labels: the double-centred distance matrices of the
+     * image's representations over the minibatch ({@link MvMrLoss#labels}, [2B, B * K]), made here,
+     * on the executor, so the representations themselves (~0.9 MB per 96 x 96 image with the five
+     * descriptors) never enter the network's minibatch.
+     */
     @Override
     public MultiDataSet assemble(float[][] views, float[][] reps, int batchSize, int height, int width) {
         MvMrLoss loss = loss();
@@ -190,29 +195,25 @@ public final class MvMr implements PretextMethod {
                     + representations().columns() + ", got " + (reps == null ? 0 : reps.length));
         }
         INDArray features = ViewMethod.stack(name, views, 2, batchSize, height, width);
-        int s = (int) Math.max(1, loss.representationWidth());
-        float[] labels = new float[2 * batchSize * s];
-        int off = 0;
+        INDArray[] matrices = new INDArray[w.length];
         for (int k = 0; k < w.length; k++) {
             if (reps[k] == null || reps[k].length != (long) batchSize * w[k]) {
                 throw new IllegalArgumentException("representation " + representations().columns().get(k) + " has "
                         + (reps[k] == null ? "no" : reps[k].length) + " values; expected batch x width = "
                         + batchSize + " x " + w[k]);
             }
-            for (int i = 0; i < batchSize; i++) {
-                for (int j = 0; j < w[k]; j++) {
-                    float v = reps[k][i * w[k] + j];
-                    if (!Float.isFinite(v)) {
-                        throw new IllegalArgumentException("representation " + representations().columns().get(k)
-                                + " of image " + i + " of the batch holds " + v);
-                    }
-                    labels[i * s + off + j] = v;
-                    labels[(batchSize + i) * s + off + j] = v;
+            for (int i = 0; i < reps[k].length; i++) {
+                if (!Float.isFinite(reps[k][i])) {
+                    throw new IllegalArgumentException("representation " + representations().columns().get(k)
+                            + " of image " + i / w[k] + " of the batch holds " + reps[k][i]);
                 }
             }
-            off += w[k];
+            matrices[k] = Nd4j.create(reps[k], new long[] {batchSize, w[k]}, 'c');
         }
-        INDArray l = Nd4j.create(labels, new long[] {2L * batchSize, s}, 'c');
+        INDArray l = MvMrLoss.labels(batchSize, matrices);
+        for (INDArray m : matrices) {
+            m.close();
+        }
         return new org.nd4j.linalg.dataset.MultiDataSet(new INDArray[] {features}, new INDArray[] {l});
     }
 }

@@ -172,7 +172,7 @@ public class DistanceCorrelationLoss extends ParameterlessLoss {
     }
 
     /** Double-centred pairwise distances {@code sqrt(|z_i - z_j|^2 + DIST_EPS)} of z [N, d], [N, N]. */
-    private static SDVariable centredDistances(SameDiff sd, SDVariable z, long d, DataType dt) {
+    static SDVariable centredDistances(SameDiff sd, SDVariable z, long d, DataType dt) {
         // Centring the columns leaves distances unchanged and keeps the Gram form accurate in float.
         SDVariable c = z.sub(z.mean(true, 0));
         // Squared norms via a ones column, not sum(true, 1): M2.1's reduce over a size-1 dim can NPE (d = 1).

@@ -9,15 +9,19 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The MV-MR loss (multi-views, multi-representations) as a parameterless DL4J output layer.
  *
  * <p>Input: the projections z [2B, D] of B images stacked by view: rows 0..B-1 the non-augmented
- * images x (z), rows B..2B-1 their augmented views x' (z'). Labels: [2B, S], row r holding the
- * representations of the image of row r, concatenated along features in the order of
- * {@link #getWidths() widths} (S = the sum of the widths; rows r and B + r are equal; only the first
- * B rows are read). With no widths (no representation terms) the labels' values are ignored.
+ * images x (z), rows B..2B-1 their augmented views x' (z'). The representations f_k(x) are data,
+ * and dCor only reads their double-centred distance matrices, so the labels carry those, made once
+ * per minibatch by {@link #labels}: [2B, B * K] for K representations (in the order of
+ * {@link #getWidths() widths}), row i &lt; B holding row i of every B x B matrix, interleaved (column
+ * j * K + k is entry (i, j) of representation k's matrix); rows B + i repeat row i and are not read.
+ * A 96 x 96 image's five descriptors are ~225,000 values, a minibatch's matrices B * K per image.
+ * With no widths (no representation terms) the labels' values are ignored.
  *
  * <pre>
  *   L1 = mse * MSE(z, z') + variance * (hinge(z) + hinge(z'))
@@ -177,17 +181,19 @@ public class MvMrLoss extends ParameterlessLoss {
         loss = loss.add(DistanceCorrelationLoss.dCor(sd, zo, d, za, d).rsub(1.0).mul(viewWeight));
 
         if (widths.length > 0) {
-            long s = representationWidth();
-            SDVariable reps = sd.reshape(labels.castTo(dt), 2, -1, s).get(SDIndex.point(0), SDIndex.all(),
-                    SDIndex.all());                                                   // [B, S]
-            long off = 0;
-            for (int w : widths) {
-                SDVariable f = reps.get(SDIndex.all(), SDIndex.interval(off, off + w));
-                SDVariable c = DistanceCorrelationLoss.dCor(sd, za, d, f, w);
-                SDVariable term = MAXIMISE.equals(sign) ? c.rsub(1.0) : c;
-                loss = loss.add(term.mul(representationWeight));
-                off += w;
-            }
+            int k = widths.length;
+            // [2, B * B * K] -> row block 0 -> [B * B, K]: column k is representation k's matrix, flattened.
+            SDVariable l = sd.reshape(sd.reshape(labels.castTo(dt), 2, -1).get(SDIndex.point(0), SDIndex.all()), -1, k);
+            SDVariable a = DistanceCorrelationLoss.centredDistances(sd, za, d, dt);    // [B, B]
+            SDVariable av = sd.reshape(a, -1, 1);                                       // [B * B, 1]
+            SDVariable xy = l.mul(av).mean(0);                                          // [K] dCov^2(z', f_k)
+            SDVariable xx = av.mul(av).mean();
+            SDVariable yy = l.mul(l).mean(0);                                           // [K] dCov^2(f_k, f_k)
+            SDVariable ratio = sd.nn().relu(xy, 0.0)
+                    .div(sd.math().sqrt(yy.mul(xx).add(DistanceCorrelation.DEN_EPS)));
+            SDVariable c = sd.math().sqrt(ratio.add(DistanceCorrelation.COR_EPS));      // [K] dCor(z', f_k)
+            SDVariable terms = MAXIMISE.equals(sign) ? c.rsub(1.0) : c;
+            loss = loss.add(terms.sum().mul(representationWeight));
         }
         return loss.mul(n);
     }
@@ -197,19 +203,65 @@ public class MvMrLoss extends ParameterlessLoss {
         return this::checkBatch;
     }
 
-    /** An even number 2B &gt;= 4 of rows, and labels [2B, S] (any width with no representations). */
+    /** An even number 2B &gt;= 4 of rows, and labels [2B, B * K] (any width with no representations). */
     void checkBatch(INDArray input, INDArray labels) {
         long rows = input.size(0);
         if (rows < 4 || rows % 2 != 0) {
             throw new IllegalArgumentException(NAME + ": input must be 2B rows (B non-augmented images, then their B"
                     + " augmented views) with B >= 2, got " + rows + " rows");
         }
-        long s = representationWidth();
-        if (labels == null || labels.rank() != 2 || labels.size(0) != rows || (s > 0 && labels.size(1) != s)) {
-            throw new IllegalArgumentException(NAME + ": labels must be [2B, S] = [" + rows + ", "
-                    + (s > 0 ? String.valueOf(s) : "any") + "] (the representations " + Arrays.toString(widths)
-                    + " of each row's image), got " + (labels == null ? "none" : Arrays.toString(labels.shape())));
+        long cols = rows / 2 * widths.length;
+        if (labels == null || labels.rank() != 2 || labels.size(0) != rows || (cols > 0 && labels.size(1) != cols)) {
+            throw new IllegalArgumentException(NAME + ": labels must be [2B, B * K] = [" + rows + ", "
+                    + (cols > 0 ? String.valueOf(cols) : "any") + "] (the double-centred distance matrices of the "
+                    + widths.length + " representations " + Arrays.toString(widths) + ", MvMrLoss.labels), got "
+                    + (labels == null ? "none" : Arrays.toString(labels.shape())));
         }
+    }
+
+    /**
+     * The labels of a minibatch of B images: the double-centred distance matrix
+     * {@code sqrt(|f_i - f_j|^2 + DIST_EPS)} of every representation (as {@link DistanceCorrelation}),
+     * laid out as the class javadoc says. Computed in the representations' data type (the Gram matrix
+     * of the column-centred rows by one matrix product, the rest in double), so a 140,000-wide
+     * descriptor costs one B x B product, not 140,000 values per row in the minibatch.
+     *
+     * @param b    B, the images of the minibatch
+     * @param reps each representation [B, w_k], in the order of the widths (none: zero labels [2B, 1])
+     */
+    public static INDArray labels(int b, INDArray... reps) {
+        if (b < 1) {
+            throw new IllegalArgumentException(NAME + ": a minibatch has at least one image, got B = " + b);
+        }
+        int k = reps.length;
+        if (k == 0) {
+            return Nd4j.zeros(DataType.FLOAT, 2L * b, 1);
+        }
+        double[] out = new double[2 * b * b * k];
+        for (int r = 0; r < k; r++) {
+            INDArray f = reps[r];
+            if (f.rank() != 2 || f.size(0) != b) {
+                throw new IllegalArgumentException(NAME + ": representation " + r + " must be [B, width] = [" + b
+                        + ", w], got " + Arrays.toString(f.shape()));
+            }
+            INDArray c = f.sub(f.mean(0).reshape(1, f.size(1)));
+            double[][] gram = c.mmul(c.transpose()).castTo(DataType.DOUBLE).toDoubleMatrix();
+            double[][] a = new double[b][b];
+            for (int i = 0; i < b; i++) {
+                for (int j = 0; j < b; j++) {
+                    double d2 = i == j ? 0 : Math.max(0, gram[i][i] + gram[j][j] - 2 * gram[i][j]);
+                    a[i][j] = Math.sqrt(d2 + DistanceCorrelation.DIST_EPS);
+                }
+            }
+            a = DistanceCorrelation.doubleCentred(a);
+            for (int i = 0; i < b; i++) {
+                for (int j = 0; j < b; j++) {
+                    out[(i * b + j) * k + r] = a[i][j];
+                    out[((b + i) * b + j) * k + r] = a[i][j];
+                }
+            }
+        }
+        return Nd4j.create(out, new long[] {2L * b, (long) b * k}, 'c').castTo(reps[0].dataType());
     }
 
     @Override

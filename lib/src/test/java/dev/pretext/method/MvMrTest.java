@@ -94,22 +94,29 @@ class MvMrTest extends SparkTestBase {
     }
 
     @Test
-    void assembleStacksTheViewsAndRepeatsTheRepresentations() {
+    void assembleStacksTheViewsAndCarriesTheRepresentationsDistanceMatrices() {
         MvMr m = mvmr("hog,lsd").withRepresentationWidths(new int[] {2, 3});
-        int b = 2;
+        int b = 3;
         int per = 3 * 4 * 4;
         float[][] views = {new float[b * per], new float[b * per]};
         views[1][0] = 7;
-        float[][] reps = {{1, 2, 3, 4}, {5, 6, 7, 8, 9, 10}};
+        float[][] reps = {{1, 2, 3, 4, 0, 9}, {5, 6, 7, 8, 9, 10, -1, 0, 2}};
         MultiDataSet ds = m.assemble(views, reps, b, 4, 4);
-        assertArrayEquals(new long[] {4, 3, 4, 4}, ds.getFeatures(0).shape());
-        assertEquals(7f, ds.getFeatures(0).getFloat(2, 0, 0, 0));
+        assertArrayEquals(new long[] {6, 3, 4, 4}, ds.getFeatures(0).shape());
+        assertEquals(7f, ds.getFeatures(0).getFloat(3, 0, 0, 0));
         INDArray l = ds.getLabels(0);
-        assertArrayEquals(new long[] {4, 5}, l.shape());
-        assertArrayEquals(new float[] {1, 2, 5, 6, 7}, l.getRow(0).toFloatVector());
-        assertArrayEquals(new float[] {3, 4, 8, 9, 10}, l.getRow(1).toFloatVector());
-        assertEquals(l.getRow(0), l.getRow(2));
-        assertEquals(l.getRow(1), l.getRow(3));
+        assertArrayEquals(new long[] {6, 6}, l.shape());            // [2B, B * K]
+        double[][][] raw = {{{1, 2}, {3, 4}, {0, 9}}, {{5, 6, 7}, {8, 9, 10}, {-1, 0, 2}}};
+        for (int k = 0; k < 2; k++) {
+            double[][] a = dev.pretext.nn.DistanceCorrelation.doubleCentred(dev.pretext.nn.DistanceCorrelation
+                    .distances(raw[k], dev.pretext.nn.DistanceCorrelation.DIST_EPS));
+            for (int i = 0; i < b; i++) {
+                for (int j = 0; j < b; j++) {
+                    assertEquals(a[i][j], l.getDouble(i, j * 2 + k), 1e-5, "representation " + k + " (" + i + "," + j + ")");
+                    assertEquals(a[i][j], l.getDouble(b + i, j * 2 + k), 1e-5);
+                }
+            }
+        }
         assertThrows(IllegalArgumentException.class, () -> m.assemble(views, new float[][] {{1, 2, 3, 4}}, b, 4, 4));
         assertThrows(IllegalArgumentException.class, () -> m.assemble(views, new float[][] {{1, 2, 3}, reps[1]}, b, 4, 4));
         reps[0][1] = Float.NaN;
@@ -140,8 +147,7 @@ class MvMrTest extends SparkTestBase {
                 ViewsBatchSource src = ViewsBatchSource.withRepresentations(rdd, B, AugmentSpec.simclr(8),
                         ViewsBatchSourceTest.MEAN, ViewsBatchSourceTest.STD, 3, m);
                 MultiDataSet monitor = src.epoch(0).first();
-                assertArrayEquals(new long[] {2L * B, java.util.Arrays.stream(widths).sum()},
-                        monitor.getLabels(0).shape());
+                assertArrayEquals(new long[] {2L * B, (long) B * widths.length}, monitor.getLabels(0).shape());
                 double first = g.score(monitor);
                 assertTrue(Double.isFinite(first) && first > 0, m.name() + ": initial loss " + first);
                 TrainerSettings s = TrainerSettings.of(workers, 2 * B).withAveragingFrequency(2)

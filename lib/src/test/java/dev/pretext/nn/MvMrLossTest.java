@@ -29,6 +29,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.NoOp;
 
 class MvMrLossTest {
@@ -101,8 +102,29 @@ class MvMrLossTest {
         return g;
     }
 
-    static double score(ComputationGraph g, double[][] z, double[][] labels, DataType dt) {
-        return g.score(new DataSet(Nd4j.create(z).castTo(dt), Nd4j.create(labels).castTo(dt)), false);
+    /**
+     * The layer's labels for raw representations [2B, S] (row i's image's representations, as
+     * {@link #labels}): {@link MvMrLoss#labels} of the first B rows, split by the widths, in dt.
+     */
+    static INDArray distanceLabels(int[] widths, double[][] raw, DataType dt) {
+        int b = raw.length / 2;
+        INDArray first = Nd4j.create(Arrays.copyOfRange(raw, 0, b)).castTo(dt);
+        INDArray[] reps = new INDArray[widths.length];
+        long off = 0;
+        for (int k = 0; k < widths.length; k++) {
+            reps[k] = first.get(NDArrayIndex.all(), NDArrayIndex.interval(off, off + widths[k])).dup();
+            off += widths[k];
+        }
+        return MvMrLoss.labels(b, reps).castTo(dt);
+    }
+
+    static MvMrLoss lossOf(ComputationGraph g) {
+        return (MvMrLoss) g.getLayer("loss").conf().getLayer();
+    }
+
+    /** The graph's score for raw representations [2B, S], through {@link #distanceLabels}. */
+    static double score(ComputationGraph g, double[][] z, double[][] raw, DataType dt) {
+        return g.score(new DataSet(Nd4j.create(z).castTo(dt), distanceLabels(lossOf(g).getWidths(), raw, dt)), false);
     }
 
     @Test
@@ -191,7 +213,8 @@ class MvMrLossTest {
                     y[b + i][1] = y[i][1];
                 }
                 boolean ok = GradientCheckUtil.checkGradients(new GradientCheckUtil.GraphConfig().net(g)
-                        .inputs(new INDArray[] {Nd4j.create(x)}).labels(new INDArray[] {Nd4j.create(y)})
+                        .inputs(new INDArray[] {Nd4j.create(x)})
+                        .labels(new INDArray[] {distanceLabels(new int[] {2, 6}, y, DataType.DOUBLE)})
                         .epsilon(1e-6).maxRelError(1e-5).minAbsoluteError(1e-9));
                 assertTrue(ok, sign + ": gradient check failed");
             }
@@ -212,7 +235,7 @@ class MvMrLossTest {
         Layer layer = g.getLayer("loss");
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
         layer.setInput(Nd4j.create(z), mgr);
-        ((IOutputLayer) layer).setLabels(Nd4j.create(y));
+        ((IOutputLayer) layer).setLabels(distanceLabels(loss.getWidths(), y, DataType.DOUBLE));
         INDArray grad = layer.backpropGradient(null, mgr).getSecond();
         double h = 1e-6;
         for (int i = 0; i < 2 * b; i++) {
@@ -245,7 +268,7 @@ class MvMrLossTest {
             Layer layer = g.getLayer("loss");
             LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
             layer.setInput(Nd4j.create(z).castTo(dt), mgr);
-            ((IOutputLayer) layer).setLabels(Nd4j.create(y).castTo(dt));
+            ((IOutputLayer) layer).setLabels(distanceLabels(loss.getWidths(), y, dt));
             assertFinite(layer.backpropGradient(null, mgr).getSecond(), "collapsed " + dt);
         }
     }
@@ -264,7 +287,7 @@ class MvMrLossTest {
         g.init();
         Random r = new Random(3);
         DataSet ds = new DataSet(Nd4j.create(randn(r, 8, 5)).castTo(DataType.FLOAT),
-                Nd4j.create(labels(r, 4, 13)).castTo(DataType.FLOAT));
+                distanceLabels(loss.getWidths(), labels(r, 4, 13), DataType.FLOAT));
         double before = g.score(ds, false);
         File f = dir.resolve("g.zip").toFile();
         ModelSerializer.writeModel(g, f, true);
@@ -287,8 +310,9 @@ class MvMrLossTest {
                 () -> score(g, randn(r, 5, 3), randn(r, 5, 2), DataType.DOUBLE));
         assertTrue(odd.getMessage().contains("2B rows"), odd.getMessage());
         IllegalArgumentException width = assertThrows(IllegalArgumentException.class,
-                () -> score(g, randn(r, 6, 3), randn(r, 6, 3), DataType.DOUBLE));
-        assertTrue(width.getMessage().contains("[6, 2]"), width.getMessage());
+                () -> g.score(new DataSet(Nd4j.create(randn(r, 6, 3)), Nd4j.create(randn(r, 6, 2))), false));
+        assertTrue(width.getMessage().contains("[6, 3]"), width.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> MvMrLoss.labels(3, Nd4j.create(randn(r, 4, 2))));
         assertTrue(Double.isFinite(score(g, randn(r, 6, 3), labels(r, 3, 2), DataType.DOUBLE)));
     }
 }
