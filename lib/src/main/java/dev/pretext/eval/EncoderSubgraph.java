@@ -49,6 +49,13 @@ public final class EncoderSubgraph {
         conf.getVertices().keySet().retainAll(keep);
         conf.getVertexInputs().keySet().retainAll(keep);
         conf.setNetworkOutputs(List.copyOf(layers));
+        // Only the inputs the encoder reads (a method's extra inputs, such as Selfie's keep mask, go).
+        Set<String> read = new LinkedHashSet<>();
+        for (String v : keep) {
+            read.addAll(inputs.getOrDefault(v, List.of()));
+        }
+        conf.setNetworkInputs(new java.util.ArrayList<>(full.getNetworkInputs().stream().filter(read::contains)
+                .toList()));
         conf.setTopologicalOrder(null);
         conf.setTopologicalOrderStr(null);
         ComputationGraph g = new ComputationGraph(conf);

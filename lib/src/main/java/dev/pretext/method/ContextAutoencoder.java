@@ -129,7 +129,7 @@ public final class ContextAutoencoder implements PatchMethod {
         int[][] table = ContextNeighbourhood.table(GRID);
         for (int i = 0; i < b; i++) {
             PatchRecord r = images.get(i).get(0);
-            int[] chosen = draw(rng);
+            int[] chosen = PatchMethod.distinctPositions(rng, GRID * GRID, positions);
             for (int q = 0; q < positions; q++) {
                 int ex = i * positions + q;
                 int pos = chosen[q];
@@ -147,21 +147,6 @@ public final class ContextAutoencoder implements PatchMethod {
         return new org.nd4j.linalg.dataset.MultiDataSet(new INDArray[] {features}, new INDArray[] {labels});
     }
 
-    /** {@code positions} distinct positions of the 16 (a partial Fisher-Yates shuffle). */
-    private int[] draw(SplittableRandom rng) {
-        int n = GRID * GRID;
-        int[] all = new int[n];
-        for (int i = 0; i < n; i++) {
-            all[i] = i;
-        }
-        for (int i = 0; i < positions; i++) {
-            int j = i + rng.nextInt(n - i);
-            int t = all[i];
-            all[i] = all[j];
-            all[j] = t;
-        }
-        return java.util.Arrays.copyOf(all, positions);
-    }
 
     private static void unit(PatchRecord r, int position, float[] dst, int offset) {
         ChwTensors.unit(PatchClassifier.rgb(r, position), r.size(), r.size(), 3, dst, offset);

@@ -67,6 +67,10 @@ public final class Methods {
                 "patches: 4 x 4 grid, method.context-ae.positions patches with their 8 neighbours per image and"
                 + " step; evaluated on the 16 concatenated patch embeddings", ContextAutoencoder.KEYS,
                 ContextAutoencoder::new));
+        add(new Entry(Selfie.NAME, "Selfie: masked patch prediction; a transformer over the patch codes of a 4 x 4"
+                + " grid, masked ones zeroed, picks each masked patch's code among all patches of the minibatch"
+                + " (Trinh et al. 2019; DV2's L_mp)", "patches: 4 x 4 grid of one augment.* view per image;"
+                + " method.selfie.masked of the 16 masked per image and step", Selfie.KEYS, Selfie::new));
         add(new Entry(Rotation.NAME, "Rotation: 4-way softmax cross-entropy of a classifier head predicting the"
                 + " quarter turns (0, 90, 180, 270 degrees) of each view (Gidaris et al. 2018)",
                 "4 views: one draw of method.rotation.augment (default crop-flip) turned 0/1/2/3 quarter turns;"

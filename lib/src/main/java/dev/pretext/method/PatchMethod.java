@@ -53,4 +53,19 @@ public interface PatchMethod extends PretextMethod {
         int side = s.patchGrid().layout(h, w).size();
         return new int[] {side, side};
     }
+
+    /** {@code count} distinct positions of {@code 0..n-1}, in draw order (a partial Fisher-Yates shuffle). */
+    static int[] distinctPositions(SplittableRandom rng, int n, int count) {
+        int[] all = new int[n];
+        for (int i = 0; i < n; i++) {
+            all[i] = i;
+        }
+        for (int i = 0; i < count; i++) {
+            int j = i + rng.nextInt(n - i);
+            int t = all[i];
+            all[i] = all[j];
+            all[j] = t;
+        }
+        return java.util.Arrays.copyOf(all, count);
+    }
 }

@@ -38,6 +38,9 @@ class PatchMethodsTest extends SparkTestBase {
         if (name.equals("jigsaw")) {
             p = p.with("permutations", 24);
         }
+        if (name.equals("selfie")) {
+            return (PatchMethod) Methods.create(name, p.with("projection", 16).with("layers", 2));
+        }
         if (name.equals("context-ae")) {
             return (PatchMethod) Methods.create(name, p.with("decoder-hidden", 32).with("decoder-channels", 4));
         }
@@ -116,7 +119,7 @@ class PatchMethodsTest extends SparkTestBase {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"relpos", "jigsaw", "context-ae"})
+    @ValueSource(strings = {"relpos", "jigsaw", "context-ae", "selfie"})
     void trainsUnderBothTrainersAndItsEncoderRunsOnWholeImages(String name) {
         PatchMethod m = create(name);
         int[] size = m.inputSize(AUG, 32, 32);
@@ -189,5 +192,50 @@ class PatchMethodsTest extends SparkTestBase {
         INDArray got = f.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 2),
                 org.nd4j.linalg.indexing.NDArrayIndex.interval(6L * width, 7L * width));
         assertTrue(want.equalsWithEps(got, 1e-4), want + " vs " + got);
+    }
+
+    @Test
+    void selfieMasksQPatchesPerImageAndLearnsToFindThem() {
+        Selfie m = (Selfie) Methods.create("selfie", new MethodParams("selfie", Methods.defaults("selfie"))
+                .with("projection", 16).with("layers", 1).with("dropout", 0.0));
+        assertEquals(16, m.rowsPerImage(AUG));
+        assertArrayEquals(new int[] {8, 8}, m.inputSize(AUG, 32, 32));
+        ImagePatcher patcher = new ImagePatcher(m.patchSettings(AUG, 1));
+        List<List<PatchRecord>> rows = new ArrayList<>();
+        for (ImageRecord img : images(12)) {
+            rows.add(patcher.patch(img));
+        }
+        float[] mean = {0.5f, 0.5f, 0.5f};
+        float[] std = {0.25f, 0.25f, 0.25f};
+        MultiDataSet ds = m.assemblePatches(rows, mean, std, new SplittableRandom(2));
+        assertArrayEquals(new long[] {12 * 16, 3, 8, 8}, ds.getFeatures(0).shape());
+        INDArray keep = ds.getFeatures(1);
+        INDArray mask = ds.getLabels(0);
+        assertArrayEquals(new long[] {12 * 16, 1}, keep.shape());
+        assertArrayEquals(new long[] {12, 16}, mask.shape());
+        for (int i = 0; i < 12; i++) {
+            assertEquals(4.0, mask.getRow(i).sumNumber().doubleValue(), 0.0, "Q = 4 masked in image " + i);
+            for (int j = 0; j < 16; j++) {
+                assertEquals(1.0 - mask.getDouble(i, j), keep.getDouble(i * 16 + j, 0), 0.0);
+            }
+        }
+        // image-major: row i * 16 + m is patch m of image i
+        float[] want = new float[3 * 64];
+        PatchClassifier.patchTensor(rows.get(3).get(0), 5, mean, std, want, 0);
+        assertArrayEquals(want, ds.getFeatures(0).get(org.nd4j.linalg.indexing.NDArrayIndex.point(3 * 16 + 5))
+                .dup().reshape(3 * 64).toFloatVector());
+        assertNotEquals(mask, m.assemblePatches(rows, mean, std, new SplittableRandom(3)).getLabels(0),
+                "the masked positions are drawn per step");
+
+        ComputationGraph g = m.build(ModelSpec.of("conv4", 0.25, 8, 8, new Adam(3e-3)), 7);
+        double before = g.score(ds);
+        for (int step = 0; step < 30; step++) {
+            g.fit(m.assemblePatches(rows, mean, std, new SplittableRandom(100 + step)));
+        }
+        double after = g.score(ds);
+        assertTrue(after < 0.9 * before, "the masked patch loss falls: " + before + " -> " + after);
+        assertThrows(UserError.class, () -> Methods.create("selfie", new MethodParams("selfie",
+                Methods.defaults("selfie")).with("heads", 3)).configuration(ModelSpec.of("conv4", 0.25, 8, 8,
+                new Adam(1e-3)), 1));
     }
 }
