@@ -401,5 +401,9 @@ public final class Pipeline {
         r.put(prefix + ".knn_top1", e.knnTop1());
         r.put(prefix + ".reg_param", e.chosenRegParam());
         r.put(prefix + ".features", e.numFeatures());
+        if (prefix.equals("probe") && e.confusion() != null) {
+            // the report's confusion-matrix plot reads it (rows: true class, columns: predicted)
+            r.put(prefix + ".confusion", e.confusion().toList());
+        }
     }
 }
