@@ -173,6 +173,7 @@ public final class Pipeline {
             partial.put("status", "failed");
             partial.put("failures.pretrain", Failures.describe(e));
             partial.write(runDir);
+            dev.pretext.report.ReportWriter.inPipeline(spark, runDir, cfg.seed, System.err);   // the curves up to the failure
             throw e;
         }
 
@@ -215,6 +216,7 @@ public final class Pipeline {
         report.put("status", failures.isEmpty() ? "complete" : "failed");
         report.put("seconds_total", (System.nanoTime() - t0) / 1e9);
         report.write(runDir);
+        dev.pretext.report.ReportWriter.inPipeline(spark, runDir, cfg.seed, System.err);
         if (!failures.isEmpty()) {
             System.out.println(report.summaryTable());
             throw new UserError("pipeline: " + failures.size() + " of "
