@@ -392,7 +392,7 @@ public final class Compare {
         Path run = out.resolve(m);
         JsonNode report = readJson(run.resolve("report.json"));
         JsonNode summary = readJson(run.resolve("summary.json"));
-        List<JsonNode> lines = readMetrics(run.resolve(MetricsLog.FILE));
+        List<JsonNode> lines = MetricsLog.read(run);
         metrics.put(m, lines);
         if (dataset == null && report != null && report.has("dataset")) {
             dataset = report.get("dataset");
@@ -626,27 +626,6 @@ public final class Compare {
         } catch (IOException e) {
             return null;   // a file cut short: the row shows what the others give
         }
-    }
-
-    private static List<JsonNode> readMetrics(Path f) {
-        List<JsonNode> out = new ArrayList<>();
-        if (!Files.isRegularFile(f)) {
-            return out;
-        }
-        try {
-            for (String line : Files.readAllLines(f)) {
-                if (!line.isBlank()) {
-                    try {
-                        out.add(JSON.readTree(line));
-                    } catch (IOException bad) {
-                        // a line cut short by a crash
-                    }
-                }
-            }
-        } catch (IOException e) {
-            return out;
-        }
-        return out;
     }
 
     /** A finite number at a dotted path, else null. */

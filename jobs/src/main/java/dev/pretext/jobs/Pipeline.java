@@ -173,6 +173,7 @@ public final class Pipeline {
             partial.put("status", "failed");
             partial.put("failures.pretrain", Failures.describe(e));
             partial.write(runDir);
+            dev.pretext.report.ReportWriter.inPipeline(spark, runDir, cfg.seed, System.err);   // the curves up to the failure
             throw e;
         }
 
@@ -215,6 +216,7 @@ public final class Pipeline {
         report.put("status", failures.isEmpty() ? "complete" : "failed");
         report.put("seconds_total", (System.nanoTime() - t0) / 1e9);
         report.write(runDir);
+        dev.pretext.report.ReportWriter.inPipeline(spark, runDir, cfg.seed, System.err);
         if (!failures.isEmpty()) {
             System.out.println(report.summaryTable());
             throw new UserError("pipeline: " + failures.size() + " of "
@@ -401,5 +403,9 @@ public final class Pipeline {
         r.put(prefix + ".knn_top1", e.knnTop1());
         r.put(prefix + ".reg_param", e.chosenRegParam());
         r.put(prefix + ".features", e.numFeatures());
+        if (prefix.equals("probe") && e.confusion() != null) {
+            // the report's confusion-matrix plot reads it (rows: true class, columns: predicted)
+            r.put(prefix + ".confusion", e.confusion().toList());
+        }
     }
 }

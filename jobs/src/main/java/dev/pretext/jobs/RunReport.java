@@ -1,7 +1,6 @@
 package dev.pretext.jobs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -209,8 +208,11 @@ public final class RunReport {
 
     /** Writes report.json and report.md into the run directory (each atomically). */
     public void write(Path runDir) throws IOException {
-        ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        writeAtomically(runDir.resolve("report.json"), om.writeValueAsString(root));
+        // arrays on one line: a confusion matrix would otherwise take one line per count
+        com.fasterxml.jackson.databind.ObjectWriter pretty = new ObjectMapper().writer(
+                new com.fasterxml.jackson.core.util.DefaultPrettyPrinter().withArrayIndenter(
+                        com.fasterxml.jackson.core.util.DefaultPrettyPrinter.FixedSpaceIndenter.instance));
+        writeAtomically(runDir.resolve("report.json"), pretty.writeValueAsString(root));
         writeAtomically(runDir.resolve("report.md"), markdown());
     }
 

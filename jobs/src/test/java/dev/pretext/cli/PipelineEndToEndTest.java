@@ -79,6 +79,13 @@ class PipelineEndToEndTest {
         }
         assertTrue(Double.isFinite(r.path("pretrain").path("final_loss").asDouble()));
         assertTrue(Files.isRegularFile(run.resolve("report.md")));
+        String html = Files.readString(run.resolve("report.html"));
+        for (String png : List.of("curve-loss.png", "tsne.png", "confusion.png", "views.png")) {
+            assertTrue(Files.size(run.resolve("report-plots").resolve(png)) > 0, png);
+            assertTrue(html.contains("data-plot=\"" + png + "\""), "report.html lacks " + png);
+        }
+        assertFalse(html.contains("class=\"error\""), "a part of report.html failed");
+        assertEquals(10, r.path("probe").path("confusion").size(), "the probe's confusion matrix, 10 classes");
         assertTrue(Files.isRegularFile(run.resolve("config.conf")));
         assertTrue(Files.isRegularFile(run.resolve("checkpoints/epoch-0002/model.zip")));
         List<String> metrics = Files.readAllLines(run.resolve("metrics.jsonl"));

@@ -21,11 +21,14 @@ import java.util.Map;
  * @param fitCount        rows the grid models were fitted on
  * @param validationCount rows held out from training to choose regParam
  * @param testCount       rows scored
+ * @param confusion       the linear probe's confusion matrix on the test rows; null beyond
+ *                        {@link ConfusionMatrix#MAX_CLASSES} classes
  */
 public record EvalReport(String layer, int numClasses, int numFeatures, long trainCount, long fitCount,
                          long validationCount, long testCount, double chosenRegParam,
                          Map<Double, Double> validationAccuracy, double linearTop1, double linearTop5,
-                         int knnK, double knnTemperature, double knnTop1) implements Serializable {
+                         int knnK, double knnTemperature, double knnTop1, ConfusionMatrix confusion)
+        implements Serializable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -33,13 +36,17 @@ public record EvalReport(String layer, int numClasses, int numFeatures, long tra
         validationAccuracy = Collections.unmodifiableMap(new LinkedHashMap<>(validationAccuracy));
     }
 
-    public static EvalReport of(String layer, LinearProbeModel probe, ProbeScores linear, KnnScores knn) {
+    public static EvalReport of(String layer, LinearProbeModel probe, ProbeScores linear, KnnScores knn,
+                                ConfusionMatrix confusion) {
         return new EvalReport(layer, probe.numClasses(), probe.numFeatures(), probe.trainCount(), probe.fitCount(),
                 probe.validationCount(), linear.count(), probe.chosenRegParam(), probe.validationAccuracy(),
-                linear.top1(), linear.top5(), knn.k(), knn.temperature(), knn.top1());
+                linear.top1(), linear.top5(), knn.k(), knn.temperature(), knn.top1(), confusion);
     }
 
-    /** JSON-ready view; the grid is a list of {@code {reg_param, accuracy}} in grid order. */
+    /**
+     * JSON-ready view; the grid is a list of {@code {reg_param, accuracy}} in grid order;
+     * {@code confusion} (rows: true class, columns: predicted) when kept.
+     */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("layer", layer);
@@ -63,6 +70,9 @@ public record EvalReport(String layer, int numClasses, int numFeatures, long tra
         m.put("fit_count", fitCount);
         m.put("validation_count", validationCount);
         m.put("test_count", testCount);
+        if (confusion != null) {
+            m.put("confusion", confusion.toList());
+        }
         return m;
     }
 
@@ -95,7 +105,8 @@ public record EvalReport(String layer, int numClasses, int numFeatures, long tra
                 num(m, "validation_count").longValue(), num(m, "test_count").longValue(),
                 num(m, "chosen_reg_param").doubleValue(), grid, num(m, "linear_top1").doubleValue(),
                 num(m, "linear_top5").doubleValue(), num(m, "knn_k").intValue(),
-                num(m, "knn_temperature").doubleValue(), num(m, "knn_top1").doubleValue());
+                num(m, "knn_temperature").doubleValue(), num(m, "knn_top1").doubleValue(),
+                ConfusionMatrix.fromList(m.get("confusion")));
     }
 
     private static Number num(Map<?, ?> m, String key) {

@@ -44,6 +44,8 @@ public final class FeatureEvaluation {
         LinearProbeModel model = probe.fit(train);
         ProbeScores linear = model.evaluate(test);
         KnnScores nn = knn.evaluate(train, test);
-        return EvalReport.of(layer, model, linear, nn);
+        ConfusionMatrix confusion = model.numClasses() > ConfusionMatrix.MAX_CLASSES ? null
+                : ConfusionMatrix.of(model.transform(test), FeatureTable.LABEL, "prediction", model.numClasses());
+        return EvalReport.of(layer, model, linear, nn, confusion);
     }
 }

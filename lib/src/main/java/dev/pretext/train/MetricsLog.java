@@ -71,6 +71,32 @@ public final class MetricsLog {
         }
     }
 
+    /**
+     * The lines of a run's {@code metrics.jsonl} in order; none when the file is missing, and a line
+     * cut short by a crash is passed over.
+     */
+    public static java.util.List<com.fasterxml.jackson.databind.JsonNode> read(Path runDir) {
+        java.util.List<com.fasterxml.jackson.databind.JsonNode> out = new java.util.ArrayList<>();
+        Path f = runDir.resolve(FILE);
+        if (!Files.isRegularFile(f)) {
+            return out;
+        }
+        try {
+            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                if (!line.isBlank()) {
+                    try {
+                        out.add(JSON.readTree(line));
+                    } catch (IOException bad) {
+                        // a line cut short by a crash
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + f, e);
+        }
+        return out;
+    }
+
     public void append(Map<String, Object> record) {
         Map<String, Object> clean = new LinkedHashMap<>();
         record.forEach((k, v) -> clean.put(k, v instanceof Double d && !Double.isFinite(d) ? null : v));

@@ -19,7 +19,7 @@ class EvalReportTest {
         grid.put(1e-3, 0.84);
         grid.put(1e-2, 0.83);
         return new EvalReport("embedding", 10, 512, 5000, 4010, 990, 8000, 1e-3, grid,
-                0.7125, 0.97, 200, 0.07, 0.6875);
+                0.7125, 0.97, 200, 0.07, 0.6875, new ConfusionMatrix(new long[][]{{3, 1}, {0, 4}}));
     }
 
     @Test
@@ -34,6 +34,7 @@ class EvalReportTest {
         List<?> grid = (List<?>) m.get("validation");
         assertEquals(3, grid.size());
         assertEquals(Map.of("reg_param", 1e-4, "accuracy", 0.81), grid.get(0));
+        assertEquals(List.of(List.of(3L, 1L), List.of(0L, 4L)), m.get("confusion"));
     }
 
     @Test
@@ -43,6 +44,7 @@ class EvalReportTest {
         assertTrue(json.contains("\"linear_top1\" : 0.7125"), json);
         EvalReport back = EvalReport.fromJson(json);
         assertEquals(r, back);
+        assertEquals(new ConfusionMatrix(new long[][]{{3, 1}, {0, 4}}), back.confusion());
         assertEquals(List.copyOf(r.validationAccuracy().keySet()), List.copyOf(back.validationAccuracy().keySet()));
     }
 

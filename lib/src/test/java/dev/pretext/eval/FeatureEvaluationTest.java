@@ -70,6 +70,16 @@ class FeatureEvaluationTest extends SparkTestBase {
         assertEquals(1.0, a.linearTop5(), 0.0, "4 classes: top-5 always hits");
         assertEquals(20, a.knnK());
 
+        // the confusion matrix counts the same predictions: its diagonal is top-1, its rows the test labels
+        assertEquals(4, a.confusion().numClasses());
+        assertEquals(60, a.confusion().total());
+        assertEquals(a.linearTop1(), a.confusion().accuracy(), 1e-12);
+        for (int t = 0; t < 4; t++) {
+            assertEquals(15, java.util.Arrays.stream(a.confusion().counts()[t]).sum(), "15 test rows of class " + t);
+        }
+        assertEquals(60, java.util.Arrays.stream(b.confusion().counts()[0]).sum(), "every test label set to 0");
+        assertEquals(b.linearTop1(), b.confusion().accuracy(), 1e-12);
+
         // The test split itself would have preferred HUGE: proof that the choice above was not made on it.
         Dataset<Row> trainDf = Blobs.table(spark, train);
         double hugeOnTest = new LinearProbe().setRegParams(HUGE).setMaxIter(10).fit(trainDf)
