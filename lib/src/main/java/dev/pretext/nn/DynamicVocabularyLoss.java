@@ -91,6 +91,7 @@ public class DynamicVocabularyLoss extends HandWrittenLoss {
     private int size = DEFAULT_SIZE;
     private double lambda = DEFAULT_LAMBDA;
     private double alpha = DEFAULT_ALPHA;
+    private int tokens = 1;
 
     /** For JSON deserialisation. */
     public DynamicVocabularyLoss() {
@@ -129,6 +130,30 @@ public class DynamicVocabularyLoss extends HandWrittenLoss {
         this.nOut = 2L * dim;
     }
 
+    /**
+     * R pairs per example: the input is [N, R 2K] (pair t of example n at columns t 2K .. t 2K + 2K - 1)
+     * and the labels [N, R], read as N R rows [2K] and weights. A graph's output layers must all have
+     * the same rows (DL4J divides every gradient by the first output's label rows, each score by its
+     * own), so DV2 gives its patch vocabulary the M patches of an image as one example.
+     */
+    public DynamicVocabularyLoss withTokens(int tokens) {
+        setTokens(tokens);
+        this.nIn = 2L * dim * tokens;
+        this.nOut = nIn;
+        return this;
+    }
+
+    public int getTokens() {
+        return tokens;
+    }
+
+    public void setTokens(int tokens) {
+        if (tokens < 1) {
+            throw new IllegalArgumentException("dynamic vocabulary pairs per example R must be >= 1, got " + tokens);
+        }
+        this.tokens = tokens;
+    }
+
     public int getDim() {
         return dim;
     }
@@ -161,9 +186,10 @@ public class DynamicVocabularyLoss extends HandWrittenLoss {
 
     @Override
     protected void validateInputWidth(long n) {
-        if (n != 2L * dim) {
+        if (n != 2L * dim * tokens) {
             throw new IllegalArgumentException("DynamicVocabularyLoss (layer " + layerName + ") with K = " + dim
-                    + " expects input [N, " + (2L * dim) + "] = [predictions | targets], got width " + n);
+                    + " and R = " + tokens + " expects input [N, R 2K] = [N, " + (2L * dim * tokens)
+                    + "] ([predictions | targets] per pair), got width " + n);
         }
     }
 
@@ -220,8 +246,41 @@ public class DynamicVocabularyLoss extends HandWrittenLoss {
         return rows;
     }
 
+    /** [N, R 2K] as [N R, 2K] and labels [N, R] as [N R, 1] (R = 1: as they are). */
+    private INDArray[] pairs(INDArray input, INDArray labels) {
+        if (tokens == 1) {
+            return new INDArray[] {input, labels};
+        }
+        if (input.rank() != 2 || input.size(1) != 2L * dim * tokens || labels == null || labels.rank() != 2
+                || labels.size(0) != input.size(0) || labels.size(1) != tokens) {
+            throw new IllegalArgumentException("DynamicVocabularyLoss (layer " + layerName + "): expected input [N, "
+                    + (2L * dim * tokens) + "] and labels [N, " + tokens + "], got "
+                    + Arrays.toString(input.shape()) + " and " + (labels == null ? "none"
+                    : Arrays.toString(labels.shape())));
+        }
+        return new INDArray[] {input.dup('c').reshape('c', input.size(0) * tokens, 2L * dim),
+                labels.dup('c').reshape('c', labels.size(0) * tokens, 1)};
+    }
+
     @Override
     public Evaluation evaluate(INDArray input, INDArray labels, Map<String, INDArray> state, boolean withGradient) {
+        if (tokens == 1) {
+            return evaluatePairs(input, labels, state, withGradient);
+        }
+        INDArray[] p = pairs(input, labels);
+        Evaluation e = evaluatePairs(p[0], p[1], state, withGradient);
+        // the pairs' sum is (N R) x the mean; the example's row is the sum of its pairs' / R: N x the mean
+        int n = (int) input.size(0);
+        double[] rowLosses = new double[n];
+        for (int r = 0; r < e.rowLosses().length; r++) {
+            rowLosses[r / tokens] += e.rowLosses()[r] / tokens;
+        }
+        INDArray grad = withGradient ? e.inputGradient().div(tokens).reshape('c', n, 2L * dim * tokens) : null;
+        return new Evaluation(rowLosses, grad);
+    }
+
+    private Evaluation evaluatePairs(INDArray input, INDArray labels, Map<String, INDArray> state,
+                                     boolean withGradient) {
         int[] rows = weightedRows(input, labels);
         long n = input.size(0);
         DataType dt = input.dataType();
@@ -265,6 +324,9 @@ public class DynamicVocabularyLoss extends HandWrittenLoss {
 
     @Override
     public void advanceState(INDArray input, INDArray labels, Map<String, INDArray> state) {
+        INDArray[] p = pairs(input, labels);
+        input = p[0];
+        labels = p[1];
         int[] rows = weightedRows(input, labels);
         INDArray entriesParam = state.get(ENTRIES);
         INDArray massesParam = state.get(MASSES);
@@ -325,16 +387,17 @@ public class DynamicVocabularyLoss extends HandWrittenLoss {
     @Override
     public boolean equals(Object o) {
         return o instanceof DynamicVocabularyLoss other && super.equals(o) && dim == other.dim && size == other.size
-                && Double.compare(lambda, other.lambda) == 0 && Double.compare(alpha, other.alpha) == 0;
+                && Double.compare(lambda, other.lambda) == 0 && Double.compare(alpha, other.alpha) == 0
+                && tokens == other.tokens;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), dim, size, lambda, alpha);
+        return Objects.hash(super.hashCode(), dim, size, lambda, alpha, tokens);
     }
 
     @Override
     public String toString() {
-        return "DynamicVocabularyLoss(dim=" + dim + ", size=" + size + ", lambda=" + lambda + ", alpha=" + alpha + ")";
+        return "DynamicVocabularyLoss(dim=" + dim + ", size=" + size + ", lambda=" + lambda + ", alpha=" + alpha + ", tokens=" + tokens + ")";
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.File;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -232,6 +233,67 @@ class DynamicVocabularyLossTest {
                 assertEquals(expected, Arrays.stream(rows).sum() / w.length, 1e-12 * expected);
             }
         }
+    }
+
+    @Test
+    void tokensPerExampleMatchTheFlatLayout() {
+        // R = 3 pairs per example, [N, R 2K] and labels [N, R]: the same score, gradient (reshaped) and
+        // update as the N R pairs fed as rows; N is the example count DL4J divides by.
+        Random r = new Random(17);
+        int k = 3;
+        int size = 7;
+        int tokens = 3;
+        double[][] vocab = unitRows(randn(r, size, k));
+        double[][] flat = randn(r, 4 * tokens, 2 * k);
+        double[] w = {1, 0, 1, 0, 0, 1, 1, 1, 0, 0, 1, 0};
+        ComputationGraph one = lossOnly(new DynamicVocabularyLoss(k, size, 0.9, 0.5), DataType.DOUBLE);
+        DynamicVocabularyLoss grouped = new DynamicVocabularyLoss(k, size, 0.9, 0.5).withTokens(tokens);
+        ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
+                .seed(3).updater(new NoOp()).graphBuilder().addInputs("in")
+                .setInputTypes(InputType.feedForward(2L * k * tokens)).addLayer("loss", grouped, "in")
+                .setOutputs("loss").build());
+        g.init();
+        assertEquals(g.getConfiguration(), ComputationGraphConfiguration.fromJson(g.getConfiguration().toJson()));
+        for (ComputationGraph net : List.of(one, g)) {
+            setState(net, vocab, new double[] {1, 2, 0.5, 1, 1, 3, 1});
+        }
+        INDArray in = Nd4j.create(flat);
+        INDArray x = in.reshape('c', 4, 2L * k * tokens);
+        INDArray l = weights(w).reshape('c', 4, tokens);
+        double expected = reference(flat, w, vocab, k, 0.5);
+        assertEquals(expected, g.score(new DataSet(x, l), false), 1e-12 * expected);
+
+        one.setInput(0, in);
+        one.setLabels(weights(w));
+        one.computeGradientAndScore();
+        g.setInput(0, x);
+        g.setLabels(l);
+        g.computeGradientAndScore();
+        org.deeplearning4j.nn.api.Layer a = one.getLayer("loss");
+        org.deeplearning4j.nn.api.Layer b = g.getLayer("loss");
+        org.deeplearning4j.nn.workspace.LayerWorkspaceMgr mgr = org.deeplearning4j.nn.workspace.LayerWorkspaceMgr
+                .noWorkspaces();
+        a.setInput(in, mgr);
+        ((org.deeplearning4j.nn.api.layers.IOutputLayer) a).setLabels(weights(w));
+        b.setInput(x, mgr);
+        ((org.deeplearning4j.nn.api.layers.IOutputLayer) b).setLabels(l);
+        INDArray ga = a.backpropGradient(null, mgr).getSecond();
+        INDArray gb = b.backpropGradient(null, mgr).getSecond();
+        // DL4J divides by the rows: 12 flat, 4 grouped; the grouped gradient of an example is its pairs' / R
+        assertTrue(ga.div(12).reshape('c', 4, 2L * k * tokens).equalsWithEps(gb.div(4), 1e-12));
+
+        double[][] v = unitRows(vocab);
+        double[] m = {1, 2, 0.5, 1, 1, 3, 1};
+        List<double[]> targets = new java.util.ArrayList<>();
+        for (int i = 0; i < flat.length; i++) {
+            if (w[i] == 1) {
+                targets.add(unit(Arrays.copyOfRange(flat[i], k, 2 * k)));
+            }
+        }
+        referenceUpdate(v, m, targets.toArray(new double[0][]), 0.9);
+        setState(g, vocab, new double[] {1, 2, 0.5, 1, 1, 3, 1});     // the training calls above may have moved it
+        g.fit(new org.nd4j.linalg.dataset.MultiDataSet(new INDArray[] {x}, new INDArray[] {l}));
+        assertArrayEquals(m, masses(g), 1e-9);
     }
 
     @Test
