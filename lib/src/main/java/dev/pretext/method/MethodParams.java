@@ -119,6 +119,19 @@ public final class MethodParams implements Serializable {
         return out;
     }
     /** A string, one of {@code allowed} (compared case-insensitively; returned as listed). */
+    /** true or false (also given as the strings "true" / "false", as --set gives them). */
+    public boolean bool(String key) {
+        Object v = required(key);
+        if (v instanceof Boolean b) {
+            return b;
+        }
+        String str = String.valueOf(v).trim();
+        if (str.equalsIgnoreCase("true") || str.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(str);
+        }
+        throw new UserError("config key '" + full(key) + "': '" + v + "' is not true or false");
+    }
+
     public String choice(String key, List<String> allowed) {
         Object v = required(key);
         String str = String.valueOf(v).trim();

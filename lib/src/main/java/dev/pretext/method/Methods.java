@@ -71,6 +71,11 @@ public final class Methods {
                 + " grid, masked ones zeroed, picks each masked patch's code among all patches of the minibatch"
                 + " (Trinh et al. 2019; DV2's L_mp)", "patches: 4 x 4 grid of one augment.* view per image;"
                 + " method.selfie.masked of the 16 masked per image and step", Selfie.KEYS, Selfie::new));
+        add(new Entry(Selfie.DV2, "DV2: Selfie plus the double view (the whole image through the same patch network,"
+                + " L_mi against the transformer's [IMG] output) and dynamic vocabularies of patches and images"
+                + " (Double View with Dynamic Vocabulary); hybrid self-attention and transformed positives not built",
+                "patches: 4 x 4 grid of one augment.* view per image, plus the whole view pooled to a patch's size;"
+                + " paramavg with 1 worker (the vocabularies)", Selfie.DV2_KEYS, Selfie::dv2));
         add(new Entry(Rotation.NAME, "Rotation: 4-way softmax cross-entropy of a classifier head predicting the"
                 + " quarter turns (0, 90, 180, 270 degrees) of each view (Gidaris et al. 2018)",
                 "4 views: one draw of method.rotation.augment (default crop-flip) turned 0/1/2/3 quarter turns;"

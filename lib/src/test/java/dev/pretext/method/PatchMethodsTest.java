@@ -238,4 +238,91 @@ class PatchMethodsTest extends SparkTestBase {
                 Methods.defaults("selfie")).with("heads", 3)).configuration(ModelSpec.of("conv4", 0.25, 8, 8,
                 new Adam(1e-3)), 1));
     }
+
+    static Selfie dv2(Object... kv) {
+        MethodParams p = new MethodParams("dv2", Methods.defaults("dv2")).with("projection", 16).with("layers", 1)
+                .with("dropout", 0.0).with("vocabulary-size", 64);
+        for (int i = 0; i < kv.length; i += 2) {
+            p = p.with((String) kv[i], kv[i + 1]);
+        }
+        return (Selfie) Methods.create("dv2", p);
+    }
+
+    @Test
+    void dv2AddsTheWholeViewAsAnImageTokenAndTrainsItsVocabulariesUnderOneWorker() {
+        Selfie m = dv2();
+        assertEquals(17, m.rowsPerImage(AUG));
+        ImagePatcher patcher = new ImagePatcher(m.patchSettings(AUG, 1));
+        List<List<PatchRecord>> rows = new ArrayList<>();
+        for (ImageRecord img : images(8)) {
+            rows.add(patcher.patch(img));
+        }
+        float[] mean = {0.5f, 0.5f, 0.5f};
+        float[] std = {0.25f, 0.25f, 0.25f};
+        MultiDataSet ds = m.assemblePatches(rows, mean, std, new SplittableRandom(2));
+        assertArrayEquals(new long[] {8 * 17, 3, 8, 8}, ds.getFeatures(0).shape());
+        assertEquals(4, ds.getLabels().length, "L_mp, L_mi, the patch and the image vocabularies");
+        assertArrayEquals(new long[] {8, 16}, ds.getLabels(0).shape());
+        assertArrayEquals(new long[] {8, 1}, ds.getLabels(1).shape());
+        assertEquals(ds.getLabels(0), ds.getLabels(2));
+        for (int i = 0; i < 8; i++) {
+            assertEquals(0.0, ds.getFeatures(1).getDouble(i * 17 + 16, 0), 0.0, "the whole view enters as [IMG]");
+        }
+        // row 16 of image 2 is its view average-pooled 4 x 4: pixel (0, 0) is the mean of patch 0's top-left 4 x 4
+        PatchRecord r = rows.get(2).get(0);
+        byte[] p0 = r.patches().get(0);
+        for (int c = 0; c < 3; c++) {
+            int sum = 0;
+            for (int y = 0; y < 4; y++) {
+                for (int x = 0; x < 4; x++) {
+                    sum += p0[(y * 8 + x) * 3 + c] & 0xff;
+                }
+            }
+            double want = (Math.round(sum / 16.0) / 255.0 - 0.5) / 0.25;
+            assertEquals(want, ds.getFeatures(0).getDouble(2 * 17 + 16, c, 0, 0), 1e-5, "channel " + c);
+        }
+        // pixel (7, 7) pools patch 15's bottom-right block
+        byte[] p15 = r.patches().get(15);
+        int sum = 0;
+        for (int y = 4; y < 8; y++) {
+            for (int x = 4; x < 8; x++) {
+                sum += p15[(y * 8 + x) * 3] & 0xff;
+            }
+        }
+        assertEquals((Math.round(sum / 16.0) / 255.0 - 0.5) / 0.25, ds.getFeatures(0).getDouble(2 * 17 + 16, 0, 7, 7),
+                1e-5);
+
+        assertTrue(m.refusal("shared", 1).orElseThrow().contains("vocabular"));
+        assertTrue(m.refusal("paramavg", 2).orElseThrow().contains("train.workers = 1"));
+        assertTrue(m.refusal("paramavg", 1).isEmpty());
+        assertTrue(dv2("vocabulary", false).refusal("shared", 2).isEmpty());
+
+        ComputationGraphConfiguration conf = m.configuration(ModelSpec.of("conv4", 0.25, 8, 8, new Adam(3e-3)), 7);
+        assertEquals(conf.toJson(), ComputationGraphConfiguration.fromJson(conf.toJson()).toJson());
+        ComputationGraph g = m.build(ModelSpec.of("conv4", 0.25, 8, 8, new Adam(3e-3)), 7);
+        INDArray masses = g.getParam("patch_vocabulary_masses").dup();
+        JavaRDD<ImageRecord> rdd = jsc.parallelize(images(4 * B), 1);
+        PatchBatchSource src = new PatchBatchSource(rdd, B, AUG, mean, std, 3, m);
+        MultiDataSet monitor = src.epoch(0).first();
+        double first = g.score(monitor);
+        TrainerSettings s = TrainerSettings.of(1, m.rowsPerImage(AUG) * B).withAveragingFrequency(2);
+        try (DistributedTrainer t = DistributedTrainers.create("paramavg", s, jsc)) {
+            for (int epoch = 0; epoch < 3; epoch++) {
+                assertEquals(4L, t.fitEpochChunk(g, src.epoch(epoch)));
+            }
+        }
+        double after = g.score(monitor);
+        assertTrue(Double.isFinite(after) && after < first, "dv2's loss falls: " + first + " -> " + after);
+        assertNotEquals(masses, g.getParam("patch_vocabulary_masses"), "the vocabulary moved in the worker and came back");
+
+        // the ablations: without both switches it is Selfie's graph (one output)
+        Selfie plain = dv2("double-view", false, "vocabulary", false);
+        assertEquals(16, plain.rowsPerImage(AUG));
+        assertEquals(1, plain.configuration(ModelSpec.of("conv4", 0.25, 8, 8, new Adam(1e-3)), 7)
+                .getNetworkOutputs().size());
+        assertEquals(1, plain.assemblePatches(rows, mean, std, new SplittableRandom(2)).getLabels().length);
+        assertEquals(3, dv2("double-view", false).configuration(ModelSpec.of("conv4", 0.25, 8, 8, new Adam(1e-3)), 7)
+                .getNetworkOutputs().size() + 1, "L_mp and the patch vocabulary");
+        assertThrows(UserError.class, () -> dv2("vocabulary", "maybe"));
+    }
 }
