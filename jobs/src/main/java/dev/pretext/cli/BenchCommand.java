@@ -163,7 +163,7 @@ final class BenchCommand implements Command {
                 } else if (!pm.representations().isEmpty()) {
                     // the descriptors of the bench images, computed once per method (not timed as training)
                     dev.pretext.jobs.DescribeStage.Table t = dev.pretext.jobs.DescribeStage.forMethod(spark, mc, pm,
-                            table, work.resolve("run-" + m));
+                            table, dev.pretext.data.FsDir.local(work.resolve("run-" + m)));
                     pm = pm.withRepresentationWidths(t.widths());
                     src = ViewsBatchSource.withRepresentations(dev.pretext.method.RepresentationJoin.join(spark, imgs,
                             t.dir(), t.columns()), batch, PretrainStage.augmentSpec(mc, 32), mc.mean, mc.std, mc.seed, pm);

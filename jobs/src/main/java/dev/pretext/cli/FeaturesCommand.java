@@ -8,7 +8,12 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
+import dev.pretext.config.Secrets;
+import dev.pretext.data.FsDir;
+
 import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,7 +51,7 @@ final class FeaturesCommand implements Command {
     @Override
     public int run(String[] argv) {
         Args a = Args.parse(name(), argv, Set.of("run", "images", "out"), Set.of("baselines", "overwrite"));
-        Path run = Path.of(a.require("run")).toAbsolutePath();
+        FsDir run = FsDir.of(a.require("run"));
         String images = a.require("images");
         String out = a.require("out");
         CliTables.checkOutput(out + "/" + FeaturesStage.PRETRAINED, a.flag("overwrite"));
@@ -79,11 +84,29 @@ final class FeaturesCommand implements Command {
      * The run's saved config (so the features match its normalisation and architecture), the images
      * table's format (its manifest), then --conf and --set (which may not name another format).
      */
-    static PretextConfig runConfig(Path run, Args a, String images) {
+    static PretextConfig runConfig(FsDir run, Args a, String images) {
+        return ConfigArgs.loadForTable(savedConfig(run), a, Map.of(), images);
+    }
+
+    /**
+     * The run's {@code config.conf} as a config layer (a local copy when the run is on another file
+     * system), without its redacted values (those come from the defaults, --conf and --set again);
+     * empty when the run has none.
+     */
+    static List<File> savedConfig(FsDir run) {
         List<File> base = new ArrayList<>();
-        if (Files.isRegularFile(run.resolve("config.conf"))) {
-            base.add(run.resolve("config.conf").toFile());
+        FsDir conf = run.child("config.conf");
+        if (!conf.isFile()) {
+            return base;
         }
-        return ConfigArgs.loadForTable(base, a, Map.of(), images);
+        try {
+            Path copy = Files.createTempFile("pretext-run-config-", ".conf");
+            copy.toFile().deleteOnExit();
+            Files.writeString(copy, Secrets.withoutRedacted(conf.readString()));
+            base.add(copy.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + conf, e);
+        }
+        return base;
     }
 }

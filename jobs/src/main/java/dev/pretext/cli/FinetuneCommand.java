@@ -3,6 +3,7 @@ package dev.pretext.cli;
 import dev.pretext.UserError;
 import dev.pretext.config.ConfigLoader;
 import dev.pretext.config.PretextConfig;
+import dev.pretext.data.FsDir;
 import dev.pretext.data.Manifest;
 import dev.pretext.jobs.FinetuneStage;
 import dev.pretext.jobs.RunLock;
@@ -13,8 +14,6 @@ import dev.pretext.train.Checkpoints;
 import org.apache.spark.sql.SparkSession;
 
 import java.io.File;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,9 +62,9 @@ final class FinetuneCommand implements Command {
     @Override
     public int run(String[] argv) throws Exception {
         Args a = Args.parse(name(), argv, Set.of("run", "labels-fraction", "images"), Set.of());
-        Path run = Path.of(a.require("run")).toAbsolutePath();
+        FsDir run = FsDir.of(a.require("run"));
         double fraction = fraction(a.require("labels-fraction"));
-        if (!Files.isDirectory(run)) {
+        if (!run.isDirectory()) {
             throw new UserError("finetune: run directory " + run + " does not exist");
         }
         if (Checkpoints.findLatest(run).isEmpty()) {
@@ -74,7 +73,7 @@ final class FinetuneCommand implements Command {
         }
         String images = images(run, a.get("images"));
         PretextConfig cfg = FeaturesCommand.runConfig(run, a, images);
-        try (RunLock ignored = RunLock.acquire(run, run.getFileName().toString())) {
+        try (RunLock ignored = RunLock.acquire(run, run.name())) {
             System.err.println("finetune: " + CpuAcceleration.enable().describe());
             SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-finetune");
             try {
@@ -110,16 +109,16 @@ final class FinetuneCommand implements Command {
     }
 
     /** --images, else the run's own images table, else data.table of its config.conf. */
-    static String images(Path run, String given) {
+    static String images(FsDir run, String given) {
         if (given != null) {
             return given;
         }
-        if (Files.exists(run.resolve("images").resolve(Manifest.FILE_NAME))) {
-            return run.resolve("images").toString();
+        if (run.child("images").child(Manifest.FILE_NAME).exists()) {
+            return run.child("images").toString();
         }
-        Path conf = run.resolve("config.conf");
-        if (Files.isRegularFile(conf)) {
-            String table = ConfigLoader.load(List.of(new File(conf.toString())), List.of()).dataTable;
+        List<File> conf = FeaturesCommand.savedConfig(run);
+        if (!conf.isEmpty()) {
+            String table = ConfigLoader.load(conf, List.of()).dataTable;
             if (!table.isEmpty()) {
                 return table;
             }

@@ -73,7 +73,7 @@ public final class Main {
         }
         UserError ue = userError(t);
         if (ue != null) {
-            err.println("error: " + ue.getMessage());
+            err.println("error: " + dev.pretext.config.Secrets.redactText(ue.getMessage()));
             return 2;
         }
         if (dev.pretext.jobs.Failures.outOfMemory(t)) {
@@ -81,7 +81,7 @@ public final class Main {
             err.println("error in '" + command + "': " + dev.pretext.jobs.Failures.describe(t));
             return 1;
         }
-        err.println("internal error in '" + command + "': " + t);
+        err.println("internal error in '" + command + "': " + dev.pretext.config.Secrets.redactText(String.valueOf(t)));
         t.printStackTrace(err);
         return 1;
     }

@@ -9,8 +9,7 @@ import dev.pretext.train.Checkpoints;
 import dev.pretext.spark.SparkSessions;
 import org.apache.spark.sql.SparkSession;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.pretext.data.FsDir;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +69,7 @@ final class PipelineCommand implements Command {
                 RunReport r = p.run(spark);
                 System.out.println();
                 System.out.println(r.summaryTable());
-                System.out.printf("report: %s%n", p.runDir().resolve("report.md"));
+                System.out.printf("report: %s%n", p.runDir().child("report.md"));
                 return 0;
             } finally {
                 spark.stop();
@@ -79,27 +78,34 @@ final class PipelineCommand implements Command {
     }
 
     /** The same command with the run's id (added when it was generated). */
-    static List<String> resumeArgs(String command, String[] argv, String configuredId, Path runDir) {
+    static List<String> resumeArgs(String command, String[] argv, String configuredId, FsDir runDir) {
         List<String> args = new ArrayList<>();
         args.add(command);
         args.addAll(List.of(argv));
         if (configuredId.isEmpty()) {
             args.add("--run-id");
-            args.add(runDir.getFileName().toString());
+            args.add(runDir.name());
         }
         return args;
     }
 
     /** After an interruption: what the run directory kept, and the command that resumes from it. */
-    static String keptAndResume(Path runDir, List<String> resumeArgs) {
-        Optional<Checkpoints.Checkpoint> ckpt = Checkpoints.findLatest(runDir);
-        boolean images = Files.exists(runDir.resolve("images").resolve(Manifest.FILE_NAME));
+    static String keptAndResume(FsDir runDir, List<String> resumeArgs) {
+        String line = Interrupts.commandLine(resumeArgs);
+        Optional<Checkpoints.Checkpoint> ckpt;
+        boolean images;
+        try {
+            ckpt = Checkpoints.findLatest(runDir);
+            images = runDir.child("images").child(Manifest.FILE_NAME).exists();
+        } catch (RuntimeException e) {
+            // the file system is already closed (a run on hdfs:// at JVM shutdown): say where to look
+            return "what was kept is in " + runDir + "; resume with: " + line;
+        }
         List<String> kept = new ArrayList<>();
-        ckpt.ifPresent(c -> kept.add("checkpoint " + runDir.relativize(c.dir())));
+        ckpt.ifPresent(c -> kept.add("checkpoint " + Checkpoints.DIR + "/" + c.name()));
         if (images) {
             kept.add("the images table");
         }
-        String line = Interrupts.commandLine(resumeArgs);
         return kept.isEmpty()
                 ? "nothing was kept yet (no images table or checkpoint); run it again with: " + line
                 : "kept " + String.join(" and ", kept) + " in " + runDir + "; resume with: " + line;

@@ -12,8 +12,8 @@ import dev.pretext.spark.SparkSessions;
 import dev.pretext.train.RunSummary;
 import org.apache.spark.sql.SparkSession;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.pretext.config.Secrets;
+import dev.pretext.data.FsDir;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -53,24 +53,25 @@ final class PretrainCommand implements Command {
     public int run(String[] argv) throws Exception {
         Args a = Args.parse(name(), argv, Set.of("images", "run", "views"), Set.of("resume"));
         String images = a.require("images");
-        Path run = Path.of(a.require("run")).toAbsolutePath();
+        FsDir run = FsDir.of(a.require("run"));
         PretextConfig cfg = ConfigArgs.loadForTable(a, Map.of(), images);
-        String name = run.getFileName().toString();
+        String name = run.name();
         try (RunLock ignored = RunLock.acquire(run, name)) {
             // accepted before anything in the run directory changes
-            Path conf = run.resolve("config.conf");
+            FsDir conf = run.child("config.conf");
             boolean hasCheckpoint = Checkpoints.findLatest(run).isPresent();
             if (hasCheckpoint && !a.flag("resume")) {
                 throw new UserError("pretrain: run directory " + run + " already holds checkpoints; add --resume"
                         + " to continue it, or give a new --run");
             }
-            if (a.flag("resume") && Files.exists(conf)) {
-                ResumeConfig.check(name, Files.readString(conf), cfg.render());
+            String rendered = Secrets.redactedConfig(cfg.render());
+            if (a.flag("resume") && conf.exists()) {
+                ResumeConfig.check(name, conf.readString(), rendered);
             }
             if (a.flag("resume")) {
                 System.err.println("pretrain: resuming " + run + " from " + Pipeline.resumePoint(run));
             }
-            Files.writeString(conf, cfg.render());
+            conf.writeAtomically(rendered);
             List<String> resume = new ArrayList<>(List.of(name()));
             resume.addAll(List.of(argv));
             if (!a.flag("resume")) {

@@ -352,8 +352,8 @@ public final class Compare {
         }
         Path dir = this.out.resolve("descriptors");
         System.err.printf(Locale.ROOT, "compare: one descriptors table %s for %s%n", union, out.keySet());
-        DescribeStage.computed(spark, cfg, new dev.pretext.method.Representations(union, List.of()), table, dir,
-                false);
+        DescribeStage.computed(spark, cfg, new dev.pretext.method.Representations(union, List.of()), table,
+                dev.pretext.data.FsDir.local(dir), false);
         out.replaceAll((k, v) -> dir.toString());
         return out;
     }

@@ -15,11 +15,10 @@ import dev.pretext.describe.Teacher;
 import dev.pretext.eval.PixelNormalization;
 import dev.pretext.method.PretextMethod;
 import dev.pretext.method.Representations;
+import dev.pretext.data.FsDir;
 import dev.pretext.train.Checkpoints;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,7 +54,7 @@ public final class DescribeStage {
 
     /** The run's descriptors table for {@code method}, or null when it reads no representations. */
     public static Table forMethod(SparkSession spark, PretextConfig cfg, PretextMethod method, String imagesDir,
-                                  Path runDir) {
+                                  FsDir runDir) {
         Representations reps = method.representations();
         if (reps.isEmpty()) {
             return null;
@@ -63,7 +62,7 @@ public final class DescribeStage {
         if (!cfg.dataDescriptors.isEmpty()) {
             return given(spark, cfg, reps, imagesDir, cfg.dataDescriptors);
         }
-        return computed(spark, cfg, reps, imagesDir, runDir.resolve("descriptors"),
+        return computed(spark, cfg, reps, imagesDir, runDir.child("descriptors"),
                 Checkpoints.findLatest(runDir).isPresent());
     }
 
@@ -89,14 +88,14 @@ public final class DescribeStage {
      * run's checkpoints were trained on it, and the mismatch is refused).
      */
     public static Table computed(SparkSession spark, PretextConfig cfg, Representations reps, String imagesDir,
-                                 Path out, boolean trainedOn) {
+                                 FsDir out, boolean trainedOn) {
         List<Descriptor> descriptors = descriptors(cfg, reps);
         List<Teacher> teachers = teachers(cfg, reps);
         long t0 = System.nanoTime();
         Map<String, Long> imageCounts = ImagesTable.manifest(spark, imagesDir).counts();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         boolean overwrite = false;
-        if (Files.exists(out.resolve(Manifest.FILE_NAME))) {
+        if (out.child(Manifest.FILE_NAME).exists()) {
             Manifest m = DescriptorsTable.manifest(spark, out.toString());
             List<String> problems = problems(m, ImagesTable.fingerprint(spark, imagesDir), imageCounts,
                     cfg.pretrainSplits, reps.columns(), descriptors, teachers, conf);
@@ -110,7 +109,7 @@ public final class DescribeStage {
                         + " describe.* settings it was made with, or start a new run");
             }
             overwrite = true;
-        } else if (Files.exists(out)) {
+        } else if (out.exists()) {
             overwrite = true;   // a directory left by a failed attempt, with no manifest: nothing committed
         }
         System.err.printf(Locale.ROOT, "describe: computing %s of the %s images (%d) into %s%n", reps.columns(),

@@ -10,6 +10,7 @@ import dev.pretext.eval.FeatureTable;
 import dev.pretext.eval.PixelFeatures;
 import dev.pretext.eval.PixelNormalization;
 import dev.pretext.method.PretextMethod;
+import dev.pretext.data.FsDir;
 import dev.pretext.train.Checkpoints;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -47,15 +48,18 @@ public final class FeaturesStage {
                 .and(col("split").isin("train", testSplit)));
     }
 
-    /** The trained network of a run's latest complete checkpoint. */
+    /**
+     * The trained network of a run's newest checkpoint that loads (a newer one whose model.zip is
+     * damaged is skipped, with a line saying so).
+     */
+    public static ComputationGraph pretrained(FsDir runDir) {
+        return Checkpoints.loadNewest(runDir, c -> Checkpoints.read(c, false),
+                        note -> System.err.println("features: " + note))
+                .orElseThrow(() -> new UserError("run " + runDir + " has no complete checkpoint (run pretrain first)"));
+    }
+
     public static ComputationGraph pretrained(Path runDir) {
-        Checkpoints.Checkpoint c = Checkpoints.findLatest(runDir).orElseThrow(() -> new UserError(
-                "run " + runDir + " has no complete checkpoint (run pretrain first)"));
-        try {
-            return ModelSerializer.restoreComputationGraph(c.model().toFile(), false);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read checkpoint " + c.model(), e);
-        }
+        return pretrained(FsDir.local(runDir));
     }
 
     /** The same architecture as the run's, freshly initialised with the run seed. */

@@ -19,8 +19,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.pretext.data.FsDir;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,8 +49,8 @@ public final class FinetuneStage {
     }
 
     /** {@code <run>/finetune-<fraction>.json}. */
-    public static Path file(Path runDir, double fraction) {
-        return runDir.resolve("finetune-" + key(fraction) + ".json");
+    public static FsDir file(FsDir runDir, double fraction) {
+        return runDir.child("finetune-" + key(fraction) + ".json");
     }
 
     /** The evaluation's name in the report's failures and status: {@code finetune-<fraction>}. */
@@ -71,7 +70,7 @@ public final class FinetuneStage {
      * the fraction's {@link #key} as they are made (so a fraction whose random-init half fails keeps
      * its pre-trained half); a failure is recorded in {@code failures} and the next fraction runs.
      */
-    public static void inPipeline(SparkSession spark, PretextConfig cfg, String imagesDir, Path runDir,
+    public static void inPipeline(SparkSession spark, PretextConfig cfg, String imagesDir, FsDir runDir,
                                   Map<String, Object> results, Map<String, String> failures,
                                   Pipeline.EvaluationStep step, Status status) throws IOException {
         for (double f : cfg.finetuneFractions) {
@@ -100,7 +99,7 @@ public final class FinetuneStage {
      *
      * @throws UserError when the run has no checkpoint or the table has no labelled train or test images
      */
-    public static Map<String, Object> run(SparkSession spark, PretextConfig cfg, String imagesDir, Path runDir,
+    public static Map<String, Object> run(SparkSession spark, PretextConfig cfg, String imagesDir, FsDir runDir,
                                           double fraction, Map<String, Object> into) {
         if (!(fraction > 0 && fraction <= 1)) {
             throw new UserError("finetune: the labels fraction must be in (0, 1], got " + fraction);
@@ -191,13 +190,13 @@ public final class FinetuneStage {
      * The run's frozen linear probe from its {@code report.json}, for comparison: top-1 / top-5 of
      * the pre-trained encoder and, when evaluated, of the random-init one; empty without a report.
      */
-    public static java.util.Optional<Map<String, Object>> linearProbe(Path runDir) {
-        Path report = runDir.resolve("report.json");
-        if (!Files.isRegularFile(report)) {
-            return java.util.Optional.empty();
-        }
+    public static java.util.Optional<Map<String, Object>> linearProbe(FsDir runDir) {
+        FsDir report = runDir.child("report.json");
         try {
-            JsonNode r = new ObjectMapper().readTree(report.toFile());
+            if (!report.isFile()) {
+                return java.util.Optional.empty();
+            }
+            JsonNode r = new ObjectMapper().readTree(report.readString());
             Map<String, Object> m = new LinkedHashMap<>();
             if (r.at("/probe/linear_top1").isNumber()) {
                 m.put(PRETRAINED, Map.of("top1", r.at("/probe/linear_top1").asDouble(),
@@ -213,10 +212,9 @@ public final class FinetuneStage {
         }
     }
 
-    static void write(Path runDir, double fraction, Map<String, Object> m) {
+    static void write(FsDir runDir, double fraction, Map<String, Object> m) {
         try {
-            RunReport.writeAtomically(file(runDir, fraction),
-                    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
+            file(runDir, fraction).writeAtomically(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file(runDir, fraction), e);
         }

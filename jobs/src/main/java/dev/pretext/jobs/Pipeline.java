@@ -4,6 +4,8 @@ import dev.pretext.UserError;
 import dev.pretext.augment.SimClrAugment;
 import dev.pretext.augment.ViewsJob;
 import dev.pretext.config.PretextConfig;
+import dev.pretext.config.Secrets;
+import dev.pretext.data.FsDir;
 import dev.pretext.data.ImagesTable;
 import dev.pretext.data.IngestJob;
 import dev.pretext.data.IngestResult;
@@ -42,7 +44,7 @@ import java.util.Map;
  */
 public final class Pipeline {
     private final PretextConfig cfg;
-    private final Path runDir;
+    private final FsDir runDir;
     private Boolean created;
     /** Seconds per stage of this invocation, in order: {@code timings.*} in the report. */
     private final Map<String, Double> timings = new LinkedHashMap<>();   // set by open(): whether this run made the run directory
@@ -71,10 +73,11 @@ public final class Pipeline {
                 ? cfg.methodName + "-" + cfg.dataFormat + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
                 : cfg.runId;
-        this.runDir = Path.of(cfg.runDir).toAbsolutePath().resolve(id);
+        this.runDir = FsDir.of(cfg.runDir).child(id);
     }
 
-    public Path runDir() {
+    /** {@code run.dir/<run-id>}: a local directory or one on any Hadoop file system ({@code hdfs://}). */
+    public FsDir runDir() {
         return runDir;
     }
 
@@ -85,16 +88,16 @@ public final class Pipeline {
      * writes {@code config.conf}. The caller closes the lock when the run ends (also on failure).
      */
     public RunLock open() throws IOException {
-        String name = runDir.getFileName().toString();
-        created = !Files.exists(runDir);
+        String name = runDir.name();
+        created = !runDir.exists();
         RunLock lock = RunLock.acquire(runDir, name);
         try {
-            Path conf = runDir.resolve("config.conf");
-            if (Files.exists(conf)) {
-                ResumeConfig.check(name, Files.readString(conf), cfg.render());
+            FsDir conf = runDir.child("config.conf");
+            if (conf.exists()) {
+                ResumeConfig.check(name, conf.readString(), Secrets.redactedConfig(cfg.render()));
                 System.err.println("pipeline: resuming run " + name + " from " + resumePoint(runDir));
             }
-            RunReport.writeAtomically(conf, cfg.render());
+            conf.writeAtomically(Secrets.redactedConfig(cfg.render()));
             return lock;
         } catch (RuntimeException | IOException e) {
             lock.close();
@@ -103,12 +106,12 @@ public final class Pipeline {
     }
 
     /** What a resume of {@code runDir} starts from: its latest checkpoint, and the images table. */
-    public static String resumePoint(Path runDir) {
-        String ckpt = Checkpoints.findLatest(runDir).map(c -> "checkpoint " + c.dir().getFileName()
+    public static String resumePoint(FsDir runDir) throws IOException {
+        String ckpt = Checkpoints.findLatest(runDir).map(c -> "checkpoint " + c.name()
                 + " (" + c.state().epochsCompleted() + " epochs" + (c.state().chunksCompleted() > 0
                 ? " + " + c.state().chunksCompleted() + "/" + c.state().chunksPerEpoch() + " chunks" : "")
                 + " done)").orElse("no checkpoint (pre-training starts over)");
-        boolean images = Files.exists(runDir.resolve("images").resolve(Manifest.FILE_NAME));
+        boolean images = runDir.child("images").child(Manifest.FILE_NAME).exists();
         return ckpt + (images ? ", images table reused" : "");
     }
 
@@ -123,25 +126,21 @@ public final class Pipeline {
         } catch (RuntimeException | IOException | Error e) {
             // A run that failed before it had any data or checkpoint is removed: nothing half-made
             // is left behind. Anything that took work to produce is kept for a resume.
-            if (created && !Files.exists(runDir.resolve("images").resolve(Manifest.FILE_NAME))
-                    && !Files.exists(runDir.resolve(Checkpoints.DIR))) {
-                deleteRecursively(runDir);
+            try {
+                if (created && !runDir.child("images").child(Manifest.FILE_NAME).exists()
+                        && !runDir.child(Checkpoints.DIR).exists()) {
+                    runDir.deleteIfExists();
+                }
+            } catch (IOException | UncheckedIOException ignored) {
+                // best effort: the original failure is what the user needs to see
             }
             throw e;
         }
     }
 
-    private static void deleteRecursively(Path dir) {
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException | UncheckedIOException ignored) {
-            // best effort: the original failure is what the user needs to see
-        }
-    }
-
     private RunReport stages(SparkSession spark) throws IOException {
         long t0 = System.nanoTime();
-        System.err.println("pipeline: run directory " + runDir);
+        System.err.println("pipeline: run directory " + Secrets.redactValue(runDir.toString()));
         System.err.println("pipeline: " + CpuAcceleration.enable().describe());
 
         // a method's missing inputs (distill without a teacher) fail here, before any data is made
@@ -156,8 +155,8 @@ public final class Pipeline {
         // 2. materialised views
         String views = null;
         if (cfg.augmentMode.equals("materialised")) {
-            views = runDir.resolve("views").toString();
-            if (!Files.exists(Path.of(views))) {
+            views = runDir.child("views").toString();
+            if (!runDir.child("views").exists()) {
                 materialiseViews(spark, cfg, images, views, cfg.epochs, false);
             }
         }
@@ -183,7 +182,7 @@ public final class Pipeline {
         Dataset<Row> labelled = FeaturesStage.labelled(spark, images, cfg.testSplit).cache();
         Map<String, EvalReport> results = new LinkedHashMap<>();
         Map<String, String> failures = new LinkedHashMap<>();
-        String featuresDir = runDir.resolve("features").toString();
+        String featuresDir = runDir.child("features").toString();
         List<String> representations = new java.util.ArrayList<>(List.of(FeaturesStage.PRETRAINED));
         for (String layer : cfg.evalLayers) {
             representations.add(FeaturesStage.PRETRAINED + "_" + layer);
@@ -223,7 +222,7 @@ public final class Pipeline {
                     + (representations.size() + cfg.finetuneFractions.size())
                     + " evaluations failed (" + String.join("; ", failures.entrySet().stream()
                     .map(en -> en.getKey() + ": " + en.getValue()).toList()) + "). The report with the other"
-                    + " results is " + runDir.resolve("report.md"));
+                    + " results is " + runDir.child("report.md"));
         }
         return report;
     }
@@ -266,7 +265,7 @@ public final class Pipeline {
             ImagesTable.manifest(spark, cfg.dataTable);   // fails clearly when it is not a committed table
             return cfg.dataTable;
         }
-        return ingest(spark, cfg, runDir.resolve("images"), runDir, "pipeline");
+        return ingest(spark, cfg, runDir.child("images"), runDir, "pipeline");
     }
 
     /**
@@ -277,13 +276,39 @@ public final class Pipeline {
      * @param who prefix of the progress lines ({@code pipeline}, {@code compare})
      */
     public static String ingest(SparkSession spark, PretextConfig cfg, Path table, Path workDir, String who) {
+        return ingest(spark, cfg, FsDir.local(table), FsDir.local(workDir), who);
+    }
+
+    /**
+     * {@link #ingest(SparkSession, PretextConfig, Path, Path, String)} on any file system; synthetic
+     * data is written to a local {@code workDir} only (the writers are local), else to the driver's
+     * temporary directory.
+     */
+    public static String ingest(SparkSession spark, PretextConfig cfg, FsDir table, FsDir workDir, String who) {
         String out = table.toString();
-        if (Files.exists(table.resolve(Manifest.FILE_NAME))) {
+        if (table.child(Manifest.FILE_NAME).exists()) {
             System.err.println(who + ": images table already ingested: " + out);
             return out;
         }
         String input = cfg.dataInput;
         boolean folder = cfg.dataFormat.equals(ImageFolderIngest.FORMAT);
+        // the synthetic writers write local files: beside a remote run, into a temporary folder removed after
+        Path temp = input.isEmpty() && workDir.localPath().isEmpty() ? localWorkDir() : null;
+        try {
+            return ingest(spark, cfg, out, input, folder, temp == null ? workDir.localPath().orElse(null) : temp, who);
+        } finally {
+            if (temp != null) {
+                try {
+                    FsDir.local(temp).deleteIfExists();
+                } catch (IOException ignored) {
+                    // a leftover temporary folder
+                }
+            }
+        }
+    }
+
+    private static String ingest(SparkSession spark, PretextConfig cfg, String out, String input, boolean folder,
+                                 Path workDir, String who) {
         if (input.isEmpty()) {
             Path synth = workDir.resolve("synthetic-" + cfg.dataFormat);
             System.err.printf("%s: data.input is empty: writing synthetic %s data (%d train, %d test) to %s%n",
@@ -311,6 +336,15 @@ public final class Pipeline {
         System.err.printf("%s: ingested %d images %s (%d quarantined) in %.1f s%n", who, r.rows(), r.counts(),
                 r.quarantined(), (System.nanoTime() - t0) / 1e9);
         return out;
+    }
+
+    /** Where a run on a remote file system writes its synthetic input: a local temporary directory. */
+    private static Path localWorkDir() {
+        try {
+            return Files.createTempDirectory("pretext-synth-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a temporary directory", e);
+        }
     }
 
     /** Writes the views table for {@code epochs} epochs x 2 views, committed atomically. */
@@ -343,7 +377,7 @@ public final class Pipeline {
     private RunReport report(Map<String, Long> counts, RunSummary s, Map<String, EvalReport> results,
                              Map<String, String> failures) {
         RunReport r = new RunReport();
-        r.put("run_id", runDir.getFileName().toString());
+        r.put("run_id", runDir.name());
         r.put("status", "running");
         r.put("method", cfg.methodName);
         r.put("backbone", cfg.backbone);

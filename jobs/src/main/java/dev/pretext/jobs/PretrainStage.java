@@ -3,6 +3,7 @@ package dev.pretext.jobs;
 import dev.pretext.UserError;
 import dev.pretext.augment.AugmentSpec;
 import dev.pretext.config.PretextConfig;
+import dev.pretext.data.FsDir;
 import dev.pretext.data.ImageRecord;
 import dev.pretext.data.ImagesTable;
 import dev.pretext.method.ModelSpec;
@@ -168,6 +169,12 @@ public final class PretrainStage {
      */
     public static RunSummary run(SparkSession spark, PretextConfig cfg, String imagesDir, String viewsDir,
                                  Path runDir, boolean resume) {
+        return run(spark, cfg, imagesDir, viewsDir, FsDir.local(runDir), resume);
+    }
+
+    /** {@link #run(SparkSession, PretextConfig, String, String, Path, boolean)} into a run directory on any file system. */
+    public static RunSummary run(SparkSession spark, PretextConfig cfg, String imagesDir, String viewsDir,
+                                 FsDir runDir, boolean resume) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         PretextMethod method = cfg.method();
         method.refusal(cfg.trainer, cfg.workers).ifPresent(why -> {

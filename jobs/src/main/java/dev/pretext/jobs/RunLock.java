@@ -1,18 +1,18 @@
 package dev.pretext.jobs;
 
 import dev.pretext.UserError;
+import dev.pretext.data.FsDir;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.util.ShutdownHookManager;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
@@ -22,28 +22,31 @@ import java.util.UUID;
 
 /**
  * The lock of a run directory, {@code <run>/.lock}: one process at a time trains or resumes a run.
- * The file holds the owner's pid, host and start time. It is created atomically (written to a
- * temporary file, then hard-linked to {@code .lock}, which fails when the lock exists), so two
- * processes cannot both take it. A lock left by a process that died on this host (its pid no longer
- * alive) is taken over, under an OS file lock on {@code .lock.takeover} so that two processes
- * cleaning up the same stale lock cannot both win. A lock from another host cannot be checked and
- * is refused. {@link #close()} removes the lock (only if it is still this holder's), and a
- * shutdown hook does the same when the JVM exits first (Ctrl-C).
+ * The file holds the owner's pid, host and start time. It is created atomically
+ * ({@link FsDir#createExclusive}: a hard link locally, create-without-overwrite at the HDFS namenode),
+ * so two processes cannot both take it, on a local disk or on {@code hdfs://}. A lock left by a
+ * process that died on this host (its pid no longer alive) is taken over, while holding
+ * {@code .lock.takeover} (an OS file lock locally; elsewhere the file itself, created exclusively
+ * and removed after) so that two processes cleaning up the same stale lock cannot both win. A lock
+ * from another host cannot be checked and is refused. {@link #close()} removes the lock (only if it
+ * is still this holder's), and a shutdown hook does the same when the JVM exits first (Ctrl-C).
  */
 public final class RunLock implements AutoCloseable {
     public static final String FILE = ".lock";
     static final String TAKEOVER = ".lock.takeover";
 
-    private final Path file;
+    private final FsDir file;
     private final String content;
-    private final Thread hook;
+    private final Runnable hook;
     private boolean released;
 
-    private RunLock(Path file, String content) {
+    private RunLock(FsDir file, String content) {
         this.file = file;
         this.content = content;
-        this.hook = new Thread(this::release, "pretext-run-lock-release");
-        Runtime.getRuntime().addShutdownHook(hook);
+        this.hook = this::release;
+        // Hadoop's hook manager, ahead of the hook that closes the cached file systems: the lock of
+        // a run on hdfs:// is removed before its client goes away
+        ShutdownHookManager.get().addShutdownHook(hook, FileSystem.SHUTDOWN_HOOK_PRIORITY + 10);
     }
 
     /** What a lock file says about its owner. */
@@ -78,13 +81,18 @@ public final class RunLock implements AutoCloseable {
      * naming the owner. {@code runName} is how the message names the run (its id).
      */
     public static RunLock acquire(Path runDir, String runName) {
-        Path file = runDir.resolve(FILE);
+        return acquire(FsDir.local(runDir), runName);
+    }
+
+    /** {@link #acquire(Path, String)} for a run directory on any Hadoop file system. */
+    public static RunLock acquire(FsDir runDir, String runName) {
+        FsDir file = runDir.child(FILE);
         Owner me = new Owner(ProcessHandle.current().pid(), thisHost(),
                 Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
         String content = me.render() + "token=" + UUID.randomUUID() + "\n";
         try {
-            Files.createDirectories(runDir);
-            if (tryCreate(file, content)) {
+            runDir.mkdirs();
+            if (file.createExclusive(content)) {
                 return new RunLock(file, content);
             }
             String existing = read(file);
@@ -104,7 +112,7 @@ public final class RunLock implements AutoCloseable {
         }
     }
 
-    private static UserError inUse(String runName, Path file, Optional<Owner> owner) {
+    private static UserError inUse(String runName, FsDir file, Optional<Owner> owner) {
         if (owner.isEmpty()) {
             // being written this instant, or not ours: either way another process claims the run
             return new UserError("run " + runName + " is in use by another process (" + file
@@ -117,50 +125,42 @@ public final class RunLock implements AutoCloseable {
                 + ", since " + o.since() + ")" + hint);
     }
 
-    /** Creates {@code file} holding {@code content} atomically; false when it exists. */
-    private static boolean tryCreate(Path file, String content) throws IOException {
-        Path tmp = file.resolveSibling(FILE + ".tmp-" + UUID.randomUUID());
-        Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        try {
-            Files.createLink(file, tmp);
-            return true;
-        } catch (FileAlreadyExistsException e) {
-            return false;
-        } catch (UnsupportedOperationException e) {
-            // no hard links on this file system: create-then-write (readers tolerate an empty file)
-            try {
-                Files.createFile(file);
-            } catch (FileAlreadyExistsException e2) {
-                return false;
-            }
-            Files.writeString(file, content, StandardCharsets.UTF_8);
-            return true;
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
     /** Replaces the stale lock whose text is {@code stale}, unless another process got there first. */
-    private static boolean takeOver(Path runDir, Path file, String stale, String content) throws IOException {
-        try (FileChannel ch = FileChannel.open(runDir.resolve(TAKEOVER), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE);
-             FileLock ignored = ch.lock()) {
-            String now;
-            try {
-                now = read(file);
-            } catch (NoSuchFileException e) {
-                now = null;
+    private static boolean takeOver(FsDir runDir, FsDir file, String stale, String content) throws IOException {
+        FsDir takeover = runDir.child(TAKEOVER);
+        if (takeover.localPath().isPresent()) {
+            try (FileChannel ch = FileChannel.open(takeover.localPath().get(), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE);
+                 FileLock ignored = ch.lock()) {
+                return replaceIfStill(file, stale, content);
             }
-            if (now != null && !now.equals(stale)) {
-                return false;   // replaced meanwhile
-            }
-            Files.deleteIfExists(file);
-            return tryCreate(file, content);
+        }
+        if (!takeover.createExclusive(content)) {
+            return false;   // another process is taking over
+        }
+        try {
+            return replaceIfStill(file, stale, content);
+        } finally {
+            takeover.deleteIfExists();
         }
     }
 
-    private static String read(Path file) throws IOException {
-        return Files.readString(file, StandardCharsets.UTF_8);
+    private static boolean replaceIfStill(FsDir file, String stale, String content) throws IOException {
+        String now;
+        try {
+            now = read(file);
+        } catch (FileNotFoundException | java.nio.file.NoSuchFileException e) {
+            now = null;
+        }
+        if (now != null && !now.equals(stale)) {
+            return false;   // replaced meanwhile
+        }
+        file.deleteIfExists();
+        return file.createExclusive(content);
+    }
+
+    private static String read(FsDir file) throws IOException {
+        return file.readString();
     }
 
     static String thisHost() {
@@ -172,7 +172,7 @@ public final class RunLock implements AutoCloseable {
         }
     }
 
-    public Path file() {
+    public FsDir file() {
         return file;
     }
 
@@ -183,8 +183,8 @@ public final class RunLock implements AutoCloseable {
         }
         released = true;
         try {
-            if (Files.exists(file) && read(file).equals(content)) {
-                Files.delete(file);
+            if (file.exists() && read(file).equals(content)) {
+                file.deleteIfExists();
             }
         } catch (IOException ignored) {
             // the run directory may be gone (a failed new run is removed); nothing to release
@@ -195,7 +195,7 @@ public final class RunLock implements AutoCloseable {
     public void close() {
         release();
         try {
-            Runtime.getRuntime().removeShutdownHook(hook);
+            ShutdownHookManager.get().removeShutdownHook(hook);
         } catch (IllegalStateException ignored) {
             // shutting down: the hook runs (or ran) release(), which is idempotent
         }

@@ -2,10 +2,11 @@ package dev.pretext.jobs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.pretext.config.Secrets;
+import dev.pretext.data.FsDir;
+
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -206,19 +207,25 @@ public final class RunReport {
         return v instanceof Number n ? n.doubleValue() : Double.NaN;
     }
 
-    /** Writes report.json and report.md into the run directory (each atomically). */
-    public void write(Path runDir) throws IOException {
+    /**
+     * Writes report.json and report.md into the run directory (each atomically; local or on any
+     * Hadoop file system). Values of credential-like keys, and passwords in URIs, are redacted
+     * ({@link Secrets}).
+     */
+    public void write(FsDir runDir) throws IOException {
         // arrays on one line: a confusion matrix would otherwise take one line per count
         com.fasterxml.jackson.databind.ObjectWriter pretty = new ObjectMapper().writer(
                 new com.fasterxml.jackson.core.util.DefaultPrettyPrinter().withArrayIndenter(
                         com.fasterxml.jackson.core.util.DefaultPrettyPrinter.FixedSpaceIndenter.instance));
-        writeAtomically(runDir.resolve("report.json"), pretty.writeValueAsString(root));
-        writeAtomically(runDir.resolve("report.md"), markdown());
+        runDir.child("report.json").writeAtomically(pretty.writeValueAsString(Secrets.redactTree(root)));
+        runDir.child("report.md").writeAtomically(Secrets.redactText(markdown()));
+    }
+
+    public void write(Path runDir) throws IOException {
+        write(FsDir.local(runDir));
     }
 
     static void writeAtomically(Path target, String text) throws IOException {
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
-        Files.writeString(tmp, text);
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        FsDir.local(target).writeAtomically(text);
     }
 }

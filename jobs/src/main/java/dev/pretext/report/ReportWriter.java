@@ -82,7 +82,14 @@ public final class ReportWriter {
      * What the pipeline calls at its end: {@code runDir/report.html}; a failure to draw it is printed
      * and does not fail the run (its results are in report.json and report.md already).
      */
-    public static void inPipeline(SparkSession spark, Path runDir, long seed, PrintStream err) {
+    public static void inPipeline(SparkSession spark, dev.pretext.data.FsDir dir, long seed, PrintStream err) {
+        java.util.Optional<Path> local = dir.localPath();
+        if (local.isEmpty()) {
+            err.println("pipeline: report.html is drawn for local run directories only (" + dir.uri()
+                    + " is not): copy the run to local disk and run bin/pretext report on it");
+            return;
+        }
+        Path runDir = local.get();
         try {
             Path html = new ReportWriter(DEFAULT_SAMPLE, seed).writeRun(spark, runDir, runDir.resolve(HTML));
             err.println("pipeline: report " + html);

@@ -155,7 +155,7 @@ final class RunSections {
         }, () -> rows.add(new String[]{"images table", "not found on this machine"}));
         rows.add(new String[]{"pre-training splits / images", or(run.text("pretrain.splits"), "-") + " / "
                 + or(run.text("pretrain.images"), "-")});
-        String ckpt = Checkpoints.findLatest(run.dir()).map(c -> c.dir().getFileName() + " (" + c.state().epochsCompleted()
+        String ckpt = Checkpoints.findLatest(run.dir()).map(c -> c.name() + " (" + c.state().epochsCompleted()
                 + " epochs)").orElse("none");
         rows.add(new String[]{"latest checkpoint", ckpt});
         rows.add(new String[]{MetricsLog.FILE, run.metrics().size() + " lines"});

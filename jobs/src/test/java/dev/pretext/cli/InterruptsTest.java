@@ -1,5 +1,6 @@
 package dev.pretext.cli;
 
+import dev.pretext.data.FsDir;
 import dev.pretext.data.Manifest;
 import dev.pretext.jobs.Pipeline;
 import dev.pretext.train.Checkpoints;
@@ -46,8 +47,8 @@ class InterruptsTest {
         Path run = runWithCheckpointAndImages();
         String[] argv = {"--conf", "conf/my exp.conf", "--set", "train.epochs=20"};
         Interrupts.started("pipeline");
-        Interrupts.context(() -> PipelineCommand.keptAndResume(run,
-                PipelineCommand.resumeArgs("pipeline", argv, "", run)));
+        Interrupts.context(() -> PipelineCommand.keptAndResume(FsDir.local(run),
+                PipelineCommand.resumeArgs("pipeline", argv, "", FsDir.local(run))));
         Interrupts.markInterrupted();   // what the early shutdown hook does on Ctrl-C
         assertTrue(Interrupts.interrupted());
 
@@ -82,8 +83,8 @@ class InterruptsTest {
     @Test
     void nothingKeptSaysSoAndAnExplicitRunIdIsNotRepeated() {
         Path run = dir.resolve("runs/c1");
-        String line = PipelineCommand.keptAndResume(run,
-                PipelineCommand.resumeArgs("pipeline", new String[]{"--run-id", "c1"}, "c1", run));
+        String line = PipelineCommand.keptAndResume(FsDir.local(run),
+                PipelineCommand.resumeArgs("pipeline", new String[]{"--run-id", "c1"}, "c1", FsDir.local(run)));
         assertEquals("nothing was kept yet (no images table or checkpoint); run it again with: bin/pretext pipeline"
                 + " --run-id c1", line);
     }
@@ -92,7 +93,7 @@ class InterruptsTest {
     void aResumeSaysWhatItResumesFrom() throws Exception {
         Path run = runWithCheckpointAndImages();
         assertEquals("checkpoint epoch-0003-chunk-002 (2 epochs + 2/4 chunks done), images table reused",
-                Pipeline.resumePoint(run));
+                Pipeline.resumePoint(FsDir.local(run)));
     }
 
     @Test

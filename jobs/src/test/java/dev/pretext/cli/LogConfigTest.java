@@ -23,4 +23,24 @@ class LogConfigTest {
             }
         }
     }
+
+    @Test
+    void credentialsInLogMessagesAreRedacted() throws Exception {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.err;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        URI uri = Path.of("../conf/log4j2.properties").toAbsolutePath().toUri();
+        try (LoggerContext ctx = Configurator.initialize("log-redaction-test", null, uri)) {
+            ctx.getLogger("dev.pretext.x").info("opening s3a://AKIAEXAMPLE:wJalrXUtnFEMI@bucket/runs with"
+                    + " fs.s3a.secret.key=hunter2, fs.s3a.endpoint=s3.example.com and \"password\": \"pa55\"");
+        } finally {
+            System.setErr(old);
+        }
+        String line = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(line.contains("opening s3a://AKIAEXAMPLE:***redacted***@bucket/runs with fs.s3a.secret.key=***redacted***,"
+                + " fs.s3a.endpoint=s3.example.com and \"password\": \"***redacted***\""), line);
+        for (String secret : new String[]{"wJalrXUtnFEMI", "hunter2", "pa55"}) {
+            assertFalse(line.contains(secret), line);
+        }
+    }
 }

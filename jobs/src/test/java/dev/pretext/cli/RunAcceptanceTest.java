@@ -70,7 +70,7 @@ class RunAcceptanceTest {
             assertTrue(c.err.contains("error: run c1 is in use by another process (pid "
                     + ProcessHandle.current().pid() + ", host "), c.err);
             assertEquals(before, Files.readString(run.resolve("config.conf")));
-            assertTrue(Files.exists(held.file()), "the holder's lock stays");
+            assertTrue(held.file().exists(), "the holder's lock stays");
         }
     }
 

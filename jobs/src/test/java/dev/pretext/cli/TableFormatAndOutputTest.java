@@ -96,11 +96,11 @@ class TableFormatAndOutputTest {
         Path run = Files.createDirectories(dir.resolve("run"));
         Files.writeString(run.resolve("config.conf"), ConfigLoader.load(List.of(), List.of()).render());
         Args a = Args.parse("features", new String[0], Set.of(), Set.of());
-        PretextConfig c = FeaturesCommand.runConfig(run, a, t);
+        PretextConfig c = FeaturesCommand.runConfig(dev.pretext.data.FsDir.local(run), a, t);
         assertEquals("stl10", c.dataFormat);
         assertEquals(0.4914f, c.mean[0], 0f); // the encoder was trained with CIFAR-10's normalisation
         // without a saved config, the table's dataset layer
-        assertArrayEquals(STL_MEAN, FeaturesCommand.runConfig(dir.resolve("none"), a, t).mean);
+        assertArrayEquals(STL_MEAN, FeaturesCommand.runConfig(dev.pretext.data.FsDir.local(dir.resolve("none")), a, t).mean);
     }
 
     @Test

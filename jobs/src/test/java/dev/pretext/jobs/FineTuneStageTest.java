@@ -1,5 +1,6 @@
 package dev.pretext.jobs;
 
+import dev.pretext.data.FsDir;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -31,7 +32,7 @@ class FineTuneStageTest {
         assertEquals("1.0", FinetuneStage.key(1.0));
         assertEquals("0.0001", FinetuneStage.key(1e-4));
         assertEquals("finetune-0.1", FinetuneStage.name(0.1));
-        assertEquals(dir.resolve("finetune-0.1.json"), FinetuneStage.file(dir, 0.1));
+        assertEquals(FsDir.local(dir.resolve("finetune-0.1.json")), FinetuneStage.file(FsDir.local(dir), 0.1));
     }
 
     @Test
@@ -41,7 +42,7 @@ class FineTuneStageTest {
         Map<String, String> failures = new LinkedHashMap<>();
         List<String> statuses = new ArrayList<>();
         List<String> ran = new ArrayList<>();
-        FinetuneStage.inPipeline(null, cfg, "unused", dir, results, failures, (name, evaluation) -> {
+        FinetuneStage.inPipeline(null, cfg, "unused", FsDir.local(dir), results, failures, (name, evaluation) -> {
             ran.add(name);
             if (name.equals("finetune-0.01")) {
                 throw new OutOfMemoryError("Java heap space (injected by the test)");
@@ -78,8 +79,8 @@ class FineTuneStageTest {
             UserError e = assertThrows(UserError.class, () -> ConfigLoader.load(List.of(), List.of(bad)), bad);
             assertTrue(e.getMessage().contains("eval.finetune."), e.getMessage());
         }
-        assertThrows(UserError.class, () -> FinetuneStage.run(null, d, "unused", dir, 0, new LinkedHashMap<>()));
-        UserError none = assertThrows(UserError.class, () -> FinetuneStage.run(null, d, "unused", dir, 0.1,
+        assertThrows(UserError.class, () -> FinetuneStage.run(null, d, "unused", FsDir.local(dir), 0, new LinkedHashMap<>()));
+        UserError none = assertThrows(UserError.class, () -> FinetuneStage.run(null, d, "unused", FsDir.local(dir), 0.1,
                 new LinkedHashMap<>()));
         assertTrue(none.getMessage().contains("no complete checkpoint"), none.getMessage());
     }

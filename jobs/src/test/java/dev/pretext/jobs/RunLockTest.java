@@ -32,7 +32,7 @@ class RunLockTest {
             child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             assertTrue(Files.readString(run.resolve(RunLock.FILE)).contains("pid=" + child.pid()));
             try (RunLock lock = RunLock.acquire(run, "c1")) {
-                assertTrue(Files.readString(lock.file()).contains("pid=" + ProcessHandle.current().pid()));
+                assertTrue(lock.file().readString().contains("pid=" + ProcessHandle.current().pid()));
             }
             assertFalse(Files.exists(run.resolve(RunLock.FILE)), "released on close");
         } finally {
@@ -60,7 +60,7 @@ class RunLockTest {
         Files.writeString(run.resolve(RunLock.FILE), "pid=" + gone.pid() + "\nhost=" + RunLock.thisHost()
                 + "\nsince=2026-01-01T00:00:00Z\n");
         try (RunLock lock = RunLock.acquire(run, "c3")) {
-            assertFalse(Files.readString(lock.file()).contains("pid=" + gone.pid() + "\n"));
+            assertFalse(lock.file().readString().contains("pid=" + gone.pid() + "\n"));
         }
     }
 

@@ -5,15 +5,11 @@ import dev.pretext.eval.PixelNormalization;
 import dev.pretext.train.Checkpoints;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RawLocalFileSystem;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -195,26 +191,11 @@ public final class Teacher implements Serializable {
         }
     }
 
-    private static Path latestCheckpoint(FileSystem fs, Path run) throws IOException {
-        if (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) {
-            // the trainer's own rule: the newest checkpoint whose files are all there
-            return Checkpoints.findLatest(java.nio.file.Path.of(run.toUri()))
-                    .map(c -> new Path(c.model().toUri()))
-                    .orElseThrow(() -> new UserError("run " + run + " has no complete checkpoint (run pretrain first)"));
-        }
-        Path latest = new Path(new Path(run, Checkpoints.DIR), Checkpoints.LATEST);
-        if (fs.isFile(latest)) {
-            String dir;
-            try (InputStream in = fs.open(latest)) {
-                dir = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
-            }
-            Path zip = new Path(new Path(new Path(run, Checkpoints.DIR), dir), Checkpoints.MODEL);
-            if (!dir.isEmpty() && fs.isFile(zip)) {
-                return zip;
-            }
-        }
-        throw new UserError("run " + run + " has no complete checkpoint (" + Checkpoints.DIR + "/" + Checkpoints.LATEST
-                + " missing or pointing at no " + Checkpoints.MODEL + "); run pretrain first");
+    private static Path latestCheckpoint(FileSystem fs, Path run) {
+        // the trainer's own rule, on any file system: the newest checkpoint whose files are all there
+        return Checkpoints.findLatest(dev.pretext.data.FsDir.of(run.toString(), fs.getConf()))
+                .map(c -> new Path(c.model().uri()))
+                .orElseThrow(() -> new UserError("run " + run + " has no complete checkpoint (run pretrain first)"));
     }
 
     @Override

@@ -28,6 +28,10 @@ public final class SparkSessions {
         conf.setIfMissing("spark.kryo.registrator", PretextKryoRegistrator.class.getName());
         conf.setIfMissing("spark.ui.enabled", "false");
         conf.setIfMissing("spark.sql.shuffle.partitions", "8");
+        // executors' threads and JVM flags, whatever launched this driver (see ExecutorSettings)
+        for (String note : ExecutorSettings.apply(conf)) {
+            System.err.println("spark: note: " + note);
+        }
         if (conf.get("spark.master", "").startsWith("local")) {
             conf.setIfMissing("spark.driver.host", "127.0.0.1");
             conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");

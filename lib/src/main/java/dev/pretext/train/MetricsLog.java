@@ -1,30 +1,35 @@
 package dev.pretext.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pretext.data.FsDir;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Appends one JSON object per line to {@code metrics.jsonl}. Non-finite numbers are written as
- * {@code null} (JSON has no NaN), so every column keeps one type for readers such as pandas.
+ * Appends one JSON object per line to {@code metrics.jsonl} (in a run directory on any Hadoop file
+ * system, {@link FsDir}). Non-finite numbers are written as {@code null} (JSON has no NaN), so every
+ * column keeps one type for readers such as pandas.
  */
 public final class MetricsLog {
     public static final String FILE = "metrics.jsonl";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final Path file;
+    private final FsDir file;
 
     public MetricsLog(Path runDir) {
-        this.file = runDir.resolve(FILE);
+        this(FsDir.local(runDir));
     }
 
+    public MetricsLog(FsDir runDir) {
+        this.file = runDir.child(FILE);
+    }
+
+    /** The file, when the run directory is local (an {@link IllegalStateException} otherwise). */
     public Path file() {
-        return file;
+        return file.localPath().orElseThrow(() -> new IllegalStateException(file + " is not a local file"));
     }
 
     /**
@@ -34,17 +39,17 @@ public final class MetricsLog {
      * file + rename); returns the rows dropped.
      */
     public int truncateAfter(int epochsDone, int chunksDone) {
-        if (!Files.exists(file)) {
-            return 0;
-        }
         try {
-            java.util.List<String> keep = new java.util.ArrayList<>();
+            if (!file.exists()) {
+                return 0;
+            }
+            StringBuilder keep = new StringBuilder();
             int dropped = 0;
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            for (String line : file.readString().split("\n")) {
                 if (line.isBlank()) {
                     continue;
                 }
-                com.fasterxml.jackson.databind.JsonNode n;
+                JsonNode n;
                 try {
                     n = JSON.readTree(line);
                 } catch (IOException bad) {
@@ -54,16 +59,13 @@ public final class MetricsLog {
                 int epoch = n.path("epoch").asInt(Integer.MAX_VALUE);
                 int chunk = n.path("chunk").asInt(Integer.MAX_VALUE);
                 if (epoch <= epochsDone || (epoch == epochsDone + 1 && chunk <= chunksDone)) {
-                    keep.add(line);
+                    keep.append(line).append('\n');
                 } else {
                     dropped++;
                 }
             }
             if (dropped > 0) {
-                Path tmp = file.resolveSibling(FILE + ".tmp");
-                Files.write(tmp, keep, StandardCharsets.UTF_8);
-                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                file.writeAtomically(keep.toString());
             }
             return dropped;
         } catch (IOException e) {
@@ -76,13 +78,18 @@ public final class MetricsLog {
      * cut short by a crash is passed over.
      */
     public static java.util.List<com.fasterxml.jackson.databind.JsonNode> read(Path runDir) {
+        return read(FsDir.local(runDir));
+    }
+
+    /** {@link #read(Path)} on any Hadoop file system. */
+    public static java.util.List<com.fasterxml.jackson.databind.JsonNode> read(FsDir runDir) {
         java.util.List<com.fasterxml.jackson.databind.JsonNode> out = new java.util.ArrayList<>();
-        Path f = runDir.resolve(FILE);
-        if (!Files.isRegularFile(f)) {
+        FsDir f = runDir.child(FILE);
+        if (!f.isFile()) {
             return out;
         }
         try {
-            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+            for (String line : f.readString().split("\n")) {
                 if (!line.isBlank()) {
                     try {
                         out.add(JSON.readTree(line));
@@ -101,9 +108,7 @@ public final class MetricsLog {
         Map<String, Object> clean = new LinkedHashMap<>();
         record.forEach((k, v) -> clean.put(k, v instanceof Double d && !Double.isFinite(d) ? null : v));
         try {
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, JSON.writeValueAsString(clean) + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+            file.append(JSON.writeValueAsString(clean) + "\n");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot append to " + file, e);
         }

@@ -1,11 +1,10 @@
 package dev.pretext.train;
 
 import dev.pretext.UserError;
+import dev.pretext.data.FsDir;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -39,8 +38,12 @@ import scala.reflect.ClassTag$;
  * near 1/sqrt(D), e.g. 0.044 for D=512) over 3 chunks, so one noisy check never stops a run.
  *
  * <p>{@code resume}: continue from the newest complete checkpoint (parameters, updater state,
- * step counts, method state) at the next chunk; {@code metrics.jsonl} is appended to. Without
- * {@code resume}, a run directory that already holds checkpoints is refused.
+ * step counts, method state) at the next chunk; {@code metrics.jsonl} is appended to. A newest
+ * checkpoint whose {@code model.zip} does not load (truncated, deleted) is skipped with a note, and
+ * the previous complete one is used ({@link Checkpoints#restoreNewest}). Without {@code resume}, a
+ * run directory that already holds checkpoints is refused.
+ *
+ * <p>The run directory may be local or on any Hadoop file system ({@code hdfs://}): see {@link FsDir}.
  */
 public final class TrainingRun {
     private final ComputationGraph net;
@@ -48,7 +51,7 @@ public final class TrainingRun {
     private final DistributedTrainer trainer;
     private final int epochs;
     private final double maxSeconds;
-    private final Path runDir;
+    private final FsDir runDir;
     private final MultiDataSet monitor;
     private final String embeddingLayer;
     private final int chunksPerEpoch;
@@ -139,10 +142,9 @@ public final class TrainingRun {
     /** Runs until done, out of time, or stopped; returns the summary (also written to summary.json). */
     public RunSummary run() {
         Tally t = new Tally();
-        Optional<Checkpoints.Checkpoint> latest = Checkpoints.findLatest(runDir);
         Optional<org.nd4j.linalg.schedule.ISchedule> fresh = Schedules.of(net);
-        restore(latest, t);
-        Optional<BudgetSchedule> budget = budgetSchedule(latest.isPresent(), fresh);
+        boolean resumed = restore(t);
+        Optional<BudgetSchedule> budget = budgetSchedule(resumed, fresh);
         long chunkStart = System.nanoTime();
         int chunkStartStep = net.getConfiguration().getIterationCount();
         t.epochsCompleted = t.startEpoch;
@@ -232,29 +234,46 @@ public final class TrainingRun {
         return finish(RunSummary.COMPLETED, t.chunks == 0 ? "nothing left to train" : "all epochs done", t);
     }
 
-    /** Loads the newest checkpoint into the network when resuming (refusing one that exists otherwise). */
-    private void restore(Optional<Checkpoints.Checkpoint> latest, Tally t) {
-        if (latest.isPresent() && !resume) {
-            throw new UserError("run directory " + runDir + " already holds checkpoints (newest "
-                    + latest.get().dir().getFileName() + "); resume it or choose a new run directory");
+    /**
+     * Loads the newest checkpoint that loads into the network when resuming (refusing a run
+     * directory with checkpoints otherwise); true when one was loaded.
+     */
+    private boolean restore(Tally t) {
+        if (!resume) {
+            Checkpoints.findLatest(runDir).ifPresent(c -> {
+                throw new UserError("run directory " + runDir + " already holds checkpoints (newest "
+                        + c.name() + "); resume it or choose a new run directory");
+            });
         }
+        Optional<Checkpoints.Checkpoint> latest = resume
+                ? Checkpoints.restoreNewest(runDir, net, this::warn) : Optional.empty();
         if (latest.isEmpty()) {
             metrics.truncateAfter(0, 0);
-            return;
+            return false;
         }
-        TrainerState s = Checkpoints.restoreInto(latest.get(), net);
+        TrainerState s = latest.get().state();
         hook.restore(s.methodState());
         t.startEpoch = s.epochsCompleted();
         t.startChunk = s.chunksCompleted();
         t.resumedChunks = s.chunksCompleted() > 0 ? s.chunksPerEpoch() : -1;
         t.elapsedBefore = s.elapsedSeconds();
-        t.lastCheckpoint = latest.get().dir().getFileName().toString();
+        t.lastCheckpoint = latest.get().name();
         int dropped = metrics.truncateAfter(t.startEpoch, t.startChunk);
         if (progress.enabled()) {
             progress.note(String.format(java.util.Locale.ROOT,
                     "resuming from checkpoint %s: %d epoch(s) and %d chunk(s) done, step %d, %.0f s trained%s",
                     t.lastCheckpoint, t.startEpoch, t.startChunk, s.iterationCount(), t.elapsedBefore,
                     dropped > 0 ? "; dropped " + dropped + " metrics row(s) of the interrupted attempt" : ""));
+        }
+        return true;
+    }
+
+    /** A line the user must see even without progress lines (a damaged checkpoint skipped). */
+    private void warn(String line) {
+        if (progress.enabled()) {
+            progress.note(line);
+        } else {
+            System.err.println("[train] " + line);
         }
     }
 
@@ -322,7 +341,7 @@ public final class TrainingRun {
         TrainerState state = new TrainerState(TrainerState.FORMAT_VERSION, t.epochsCompleted, t.chunksCompleted,
                 chunks, step, net.getConfiguration().getEpochCount(), t.elapsedBefore + t.sessionSeconds(), seed, null,
                 trainer.name(), hook.state());
-        t.lastCheckpoint = Checkpoints.write(runDir, net, state, keepCheckpoints).getFileName().toString();
+        t.lastCheckpoint = Checkpoints.write(runDir, net, state, keepCheckpoints).name();
     }
 
     /** A finite {@code maxSeconds}: the budget, not the epochs, is expected to end the run. */
@@ -385,14 +404,13 @@ public final class TrainingRun {
     }
 
     private void writeSummary(RunSummary s) {
+        FsDir file = runDir.child("summary.json");
         try {
-            Files.createDirectories(runDir);
             Map<String, Object> m = Checkpoints.JSON.convertValue(s, Map.class);
             m.replaceAll((k, v) -> v instanceof Double d && !Double.isFinite(d) ? null : v);
-            Files.writeString(runDir.resolve("summary.json"), Checkpoints.JSON.writeValueAsString(m),
-                    StandardCharsets.UTF_8);
+            file.writeAtomically(Checkpoints.JSON.writeValueAsString(m));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + runDir.resolve("summary.json"), e);
+            throw new UncheckedIOException("cannot write " + file, e);
         }
     }
 
@@ -429,7 +447,7 @@ public final class TrainingRun {
         private DistributedTrainer trainer;
         private int epochs = 1;
         private double maxSeconds = Double.MAX_VALUE;
-        private Path runDir;
+        private FsDir runDir;
         private MultiDataSet monitor;
         private String embeddingLayer;
         private int chunksPerEpoch = 1;
@@ -449,7 +467,9 @@ public final class TrainingRun {
         public Builder epochs(int v) { epochs = v; return this; }
         /** Wall-clock budget of this invocation, seconds. */
         public Builder maxSeconds(double v) { maxSeconds = v; return this; }
-        public Builder runDir(Path v) { runDir = v; return this; }
+        public Builder runDir(Path v) { runDir = v == null ? null : FsDir.local(v); return this; }
+        /** A run directory on any Hadoop file system ({@code hdfs://...}) or a local one. */
+        public Builder runDir(FsDir v) { runDir = v; return this; }
         /** Fixed driver-side batch for the reported loss and the embedding diagnostics. */
         public Builder monitorBatch(MultiDataSet v) { monitor = v; return this; }
         public Builder embeddingLayer(String v) { embeddingLayer = v; return this; }

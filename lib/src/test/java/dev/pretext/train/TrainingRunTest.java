@@ -167,7 +167,7 @@ class TrainingRunTest extends SparkTestBase {
         Files.createDirectories(badState);
         Files.copy(root.resolve("epoch-0001/model.zip"), badState.resolve("model.zip"));
         Files.writeString(badState.resolve("trainer-state.json"), "{\"epochs_comp");
-        assertEquals("epoch-0001", Checkpoints.findLatest(tmp).orElseThrow().dir().getFileName().toString());
+        assertEquals("epoch-0001", Checkpoints.findLatest(tmp).orElseThrow().name());
     }
 
     @Test
