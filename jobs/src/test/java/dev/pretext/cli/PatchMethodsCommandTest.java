@@ -18,7 +18,7 @@ class PatchMethodsCommandTest {
     static Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"context-ae", "jigsaw", "relpos"})
+    @ValueSource(strings = {"context-ae", "jigsaw", "relpos", "selfie", "dv2"})
     void thePipelineTrainsAndEvaluatesAPatchMethod(String method) throws Exception {
         Out o = CompareCommandTest.run(args(method, method).toArray(new String[0]));
         assertEquals(0, o.status(), o.err());
@@ -72,6 +72,12 @@ class PatchMethodsCommandTest {
         if (method.equals("context-ae")) {
             a.addAll(List.of("--set", "method.context-ae.decoder-hidden=32", "--set",
                     "method.context-ae.decoder-channels=4"));
+        }
+        if (method.equals("selfie") || method.equals("dv2")) {
+            a.addAll(List.of("--set", "method." + method + ".projection=16", "--set", "method." + method + ".layers=1"));
+        }
+        if (method.equals("dv2")) {
+            a.addAll(List.of("--set", "method.dv2.vocabulary-size=64", "--set", "train.workers=1"));
         }
         return a;
     }
