@@ -77,6 +77,8 @@ public final class Selfie implements PatchMethod {
             new MethodKey("double-view", "the whole image through the patch network and L_mi (true/false)"),
             new MethodKey("image-weight", "alpha_mi, the weight of L_mi (the paper: 4)"),
             new MethodKey("vocabulary", "the dynamic vocabularies of patches and images (true/false)"),
+            new MethodKey("hybrid", "self-attention among the visible patches of an image after conv stages 2.."
+                    + " (true/false)"),
             new MethodKey("vocabulary-size", "entries per vocabulary (the paper: 16384)"),
             new MethodKey("vocabulary-decay", "lambda, the mass decay per step (the paper: 0.99)"),
             new MethodKey("patch-vocabulary-weight", "alpha_vp (the paper: 0.5)"),
@@ -99,6 +101,7 @@ public final class Selfie implements PatchMethod {
     private final boolean doubleView;
     private final double imageWeight;
     private final boolean vocabulary;
+    private final boolean hybrid;
     private final int vocabularySize;
     private final double decay;
     private final double patchVocabularyWeight;
@@ -120,6 +123,7 @@ public final class Selfie implements PatchMethod {
         this.doubleView = dv2 && p.bool("double-view");
         this.imageWeight = dv2 ? p.dbl("image-weight", 0, 1e4) : 0;
         this.vocabulary = dv2 && p.bool("vocabulary");
+        this.hybrid = dv2 && p.bool("hybrid");
         this.vocabularySize = dv2 ? p.integer("vocabulary-size", 1, 1 << 22) : 0;
         this.decay = dv2 ? p.dbl("vocabulary-decay", 1e-6, 1) : 1;
         this.patchVocabularyWeight = dv2 ? p.dbl("patch-vocabulary-weight", 1e-9, 1e4) : 0;
@@ -187,6 +191,9 @@ public final class Selfie implements PatchMethod {
         g.addInputs(KEEP);
         g.setInputTypes(InputType.feedForward(1));                 // appended to the image input's type
         int t = tokens();
+        if (hybrid) {
+            addHybrid(g, spec, seed, t);
+        }
         int k = projection;
         g.addVertex("codes_keep", new MergeVertex(), Backbones.EMBEDDING, KEEP);
         g.addLayer("token_mask", new TokenMask(), "codes_keep");
@@ -238,6 +245,58 @@ public final class Selfie implements PatchMethod {
             }
         }
         return g.setOutputs(outputs.toArray(new String[0])).build();
+    }
+
+    /**
+     * The hybrid architecture: after conv stages 2.. of the backbone, a {@link PatchAttention} over the
+     * T rows of each image reads the keep flag (the keep column upsampled to the stage's size and
+     * merged as a last channel); the stage's consumers read its output instead.
+     */
+    private void addHybrid(GraphBuilder g, ModelSpec spec, long seed, int t) {
+        java.util.Map<String, InputType> types = spec.backboneGraph(seed).setOutputs(Backbones.EMBEDDING)
+                .getLayerActivationTypes();
+        List<String> stages = Backbones.get(spec.backbone()).stages();
+        for (int i = 1; i < stages.size(); i++) {
+            String end = stages.get(i);
+            InputType.InputTypeConvolutional c = (InputType.InputTypeConvolutional) types.get(end);
+            if (c.getChannels() % heads != 0) {
+                throw new UserError("method." + name + ".heads = " + heads + " must divide the " + c.getChannels()
+                        + " channels of " + spec.backbone() + " stage " + (i + 1) + " (method." + name + ".hybrid)");
+            }
+            String sa = "sa" + (i + 1);
+            for (List<String> inputs : g.getVertexInputs().values()) {
+                inputs.replaceAll(v -> v.equals(end) ? sa : v);
+            }
+            String up = "keep_up" + (i + 1);
+            g.addLayer(up, new org.deeplearning4j.nn.conf.layers.Upsampling2D.Builder()
+                    .size(new int[] {(int) c.getHeight(), (int) c.getWidth()}).build(), KEEP);
+            g.inputPreProcessor(up, new org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor(1, 1, 1));
+            g.addVertex("keep_map" + (i + 1), new MergeVertex(), end, up);
+            g.addLayer(sa, new dev.pretext.nn.PatchAttention(t, heads), "keep_map" + (i + 1));
+        }
+    }
+
+    /**
+     * Whole images through the patch network alone: with the hybrid architecture, the trained
+     * network without its self-attention layers, which are the identity for a row that is not a
+     * visible patch (as DV2's whole view is).
+     */
+    @Override
+    public org.deeplearning4j.nn.graph.ComputationGraph evaluationGraph(
+            org.deeplearning4j.nn.graph.ComputationGraph trained, String backbone, double width, int height,
+            int imageWidth) {
+        if (!hybrid) {
+            return trained;
+        }
+        org.deeplearning4j.nn.graph.ComputationGraph eval = new org.deeplearning4j.nn.graph.ComputationGraph(
+                Backbones.encoderOnly(backbone, width, height, imageWidth, 0, new org.nd4j.linalg.learning.config.NoOp()));
+        eval.init();
+        for (org.deeplearning4j.nn.api.Layer l : eval.getLayers()) {
+            if (l.numParams() > 0) {
+                l.setParams(trained.getLayer(l.conf().getLayer().getLayerName()).params().dup());
+            }
+        }
+        return eval;
     }
 
     private static DenseLayer dense(int in, int out) {

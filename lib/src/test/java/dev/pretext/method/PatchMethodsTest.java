@@ -299,6 +299,34 @@ class PatchMethodsTest extends SparkTestBase {
 
         ComputationGraphConfiguration conf = m.configuration(ModelSpec.of("conv4", 0.25, 8, 8, new Adam(3e-3)), 7);
         assertEquals(conf.toJson(), ComputationGraphConfiguration.fromJson(conf.toJson()).toJson());
+        for (String sa : List.of("sa2", "sa3", "sa4")) {
+            assertNotNull(conf.getVertices().get(sa), "the hybrid architecture: self-attention after " + sa);
+        }
+        // no leak: the codes of the visible patches do not depend on a masked patch or on the whole view
+        ComputationGraph fresh = m.build(ModelSpec.of("conv4", 0.25, 8, 8, new Adam(3e-3)), 7);
+        INDArray codes = fresh.feedForward(new INDArray[] {ds.getFeatures(0), ds.getFeatures(1)}, false)
+                .get(Backbones.EMBEDDING).dup();
+        INDArray poked = ds.getFeatures(0).dup();
+        int maskedRow = -1;
+        for (int j = 0; j < 16 && maskedRow < 0; j++) {
+            if (ds.getFeatures(1).getDouble(j, 0) == 0) {
+                maskedRow = j;
+            }
+        }
+        poked.get(org.nd4j.linalg.indexing.NDArrayIndex.point(maskedRow)).assign(5);
+        poked.get(org.nd4j.linalg.indexing.NDArrayIndex.point(16)).assign(-5);
+        INDArray codes2 = fresh.feedForward(new INDArray[] {poked, ds.getFeatures(1)}, false).get(Backbones.EMBEDDING);
+        for (int j = 0; j < 16; j++) {
+            if (ds.getFeatures(1).getDouble(j, 0) == 1) {
+                assertTrue(codes.getRow(j).equalsWithEps(codes2.getRow(j), 1e-6), "visible patch " + j + " saw it");
+            }
+        }
+        assertFalse(codes.getRow(maskedRow).equalsWithEps(codes2.getRow(maskedRow), 1e-6));
+        // whole images are evaluated by the patch network without its self-attention (the identity for them)
+        ComputationGraph eval = m.evaluationGraph(fresh, "conv4", 0.25, 32, 32);
+        INDArray f = EncoderSubgraph.extract(eval, List.of(m.evaluationLayer())).outputSingle(false,
+                Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 5, 3, 32, 32));
+        assertArrayEquals(new long[] {5, Backbones.get("conv4").featureDim(0.25)}, f.shape());
         ComputationGraph g = m.build(ModelSpec.of("conv4", 0.25, 8, 8, new Adam(3e-3)), 7);
         INDArray masses = g.getParam("patch_vocabulary_masses").dup();
         JavaRDD<ImageRecord> rdd = jsc.parallelize(images(4 * B), 1);
