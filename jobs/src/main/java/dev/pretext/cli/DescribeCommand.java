@@ -97,6 +97,8 @@ final class DescribeCommand implements Command {
         SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-describe");
         try (TaskProgress progress = TaskProgress.start(spark.sparkContext(), "describe")) {
             long t0 = System.nanoTime();
+            System.err.printf(Locale.ROOT, "describe: computing %s%s of %s into %s ...%n", cfg.describeDescriptors,
+                    teachers.isEmpty() ? "" : " and " + teachers.size() + " teacher(s)", images, out);
             DescribeResult r = DescribeJob.run(spark, images, out, descriptors, teachers, shards, a.flag("overwrite"));
             double s = (System.nanoTime() - t0) / 1e9;
             String dims = r.dimensions().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())

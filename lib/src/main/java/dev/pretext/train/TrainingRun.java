@@ -138,6 +138,14 @@ public final class TrainingRun {
 
     /** Runs until done, out of time, or stopped; returns the summary (also written to summary.json). */
     public RunSummary run() {
+        try {
+            return train();
+        } finally {
+            progress.end();
+        }
+    }
+
+    private RunSummary train() {
         Tally t = new Tally();
         Optional<Checkpoints.Checkpoint> latest = Checkpoints.findLatest(runDir);
         Optional<org.nd4j.linalg.schedule.ISchedule> fresh = Schedules.of(net);
