@@ -40,75 +40,86 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import java.util.concurrent.TimeUnit;
 
 /**
  * {@code bench}: throughput on synthetic data (pre-training under both trainers, ingest, feature
  * extraction), and the PyTorch peer on the same files in the same command when it is installed.
  */
-final class BenchCommand implements Command {
-    @Override
-    public String name() {
-        return "bench";
-    }
-
-    @Override
-    public String summary() {
-        return "measure pre-training, ingest, feature and descriptor throughput (and the PyTorch peer, side by side)";
-    }
-
-    @Override
-    public String help() {
-        return IngestBench.help() + "\n" + DescribeBench.help() + "\n" + """
-                usage: bin/pretext bench [--out FILE] [--images N] [--batches N] [--trainers paramavg,shared]
-                                         [--workers W] [--backbone B] [--width W] [--batch-size B]
-                                         [--peer DIR | --no-peer] [--peer-seconds S]
-                                         [--methods simclr,byol,... | --methods none]
-
+@Command(name = "bench",
+        header = "measure pre-training, ingest, feature and descriptor throughput (and the PyTorch peer, side by side)",
+        subcommands = {IngestBench.class, DescribeBench.class},
+        description = """
                 On a fresh synthetic CIFAR-10-format dataset (default 4096 train images): ingest
                 images/s; SimCLR pre-training source images/s (two views each, augmentation included)
                 with resnet18-cifar width 0.25, batch 128, for each trainer (one warm-up minibatch per
                 worker, then --batches timed minibatches, default 12); frozen-feature extraction
                 images/s. When the PyTorch peer is found (--peer DIR, $PRETEXT_PEER_DIR, or
-                ../shared/peers beside the repository) and /usr/bin/python3 has torch, it runs simclr_peer.py --bench on the
-                same files with the same width and batch and the ratio is printed.
+                ../shared/peers beside the repository) and /usr/bin/python3 has torch, it runs
+                simclr_peer.py --bench on the same files with the same width and batch and the ratio
+                is printed.
                 Per method (--methods, default every registered one; paramavg, the same data and
                 batch size in source images): source images/s and the ratio to SimCLR in the same run.
                 Results: JSON to FILE (default bench-out/bench-<time>.json) and a table on stdout.
-                """;
-    }
+                """)
+final class BenchCommand extends PretextCommand {
+    @Option(names = "--out", paramLabel = "FILE", description = "The JSON (default: bench-out/bench-<time>.json).")
+    String outFile;
+
+    @Option(names = "--images", paramLabel = "N", defaultValue = "4096", description = "Synthetic training images. Default: ${DEFAULT-VALUE}.")
+    int images;
+
+    @Option(names = "--batches", paramLabel = "N", defaultValue = "12", description = "Timed minibatches per trainer. Default: ${DEFAULT-VALUE}.")
+    int batches;
+
+    @Option(names = "--trainers", paramLabel = "paramavg,shared", defaultValue = "paramavg,shared", description = "The trainers to time.")
+    String trainers;
+
+    @Option(names = "--workers", paramLabel = "W", defaultValue = "2", description = "Trainer workers. Default: ${DEFAULT-VALUE}.")
+    int workers;
+
+    @Option(names = "--backbone", paramLabel = "B", defaultValue = "resnet18-cifar", description = "Default: ${DEFAULT-VALUE}.")
+    String backbone;
+
+    @Option(names = "--width", paramLabel = "W", defaultValue = "0.25", description = "Default: ${DEFAULT-VALUE}.")
+    String width;
+
+    @Option(names = "--batch-size", paramLabel = "B", defaultValue = "128", description = "Default: ${DEFAULT-VALUE}.")
+    int batch;
+
+    @Option(names = "--peer", paramLabel = "DIR", description = "The PyTorch peer's folder.")
+    String peer;
+
+    @Option(names = "--no-peer", description = "Do not run the PyTorch peer.")
+    boolean noPeer;
+
+    @Option(names = "--peer-seconds", paramLabel = "S", hidden = true, description = "Accepted for older scripts; unused.")
+    String peerSeconds;
+
+    @Option(names = "--methods", paramLabel = "simclr,byol,...|none", description = "Methods to time (default: every registered one).")
+    String methodOption;
+
+    @Mixin
+    ConfigOptions config;
 
     @Override
-    public int run(String[] argv) throws Exception {
-        if (argv.length > 0 && argv[0].equals("ingest")) {
-            Args ia = Args.parse(name() + " ingest", java.util.Arrays.copyOfRange(argv, 1, argv.length),
-                    Set.of("out", "images", "size", "large", "master", "row-groups"), Set.of("keep"));
-            return IngestBench.run(ia);
-        }
-        if (argv.length > 0 && argv[0].equals("describe")) {
-            Args da = Args.parse(name() + " describe", java.util.Arrays.copyOfRange(argv, 1, argv.length),
-                    Set.of("out", "images", "size", "warmup", "rounds"), Set.of());
-            return DescribeBench.run(da);
-        }
-        Args a = Args.parse(name(), argv, Set.of("out", "images", "batches", "trainers", "workers", "backbone",
-                "width", "batch-size", "peer", "peer-seconds", "methods"), Set.of("no-peer"));
-        boolean explicit = a.get("methods", null) != null;
-        String methodList = a.get("methods", String.join(",", dev.pretext.method.Methods.names()));
+    public Integer call() throws Exception {
+        boolean explicit = methodOption != null;
+        String methodList = explicit ? methodOption : String.join(",", dev.pretext.method.Methods.names());
         List<String> methods = methodList.equals("none") ? List.of()
                 : java.util.Arrays.stream(methodList.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
         methods.forEach(dev.pretext.method.Methods::entry);  // unknown names fail before any work
-        int images = a.intValue("images", 4096);
-        int batches = a.intValue("batches", 12);
-        int batch = a.intValue("batch-size", 128);
-        List<String> sets = new ArrayList<>(List.of("model.backbone=" + a.get("backbone", "resnet18-cifar"),
-                "model.width=" + a.get("width", "0.25"), "train.batch-size=" + batch,
-                "train.workers=" + a.get("workers", "2"), "data.shards=" + Math.max(1, Integer.parseInt(a.get("workers", "2")))));
-        sets.addAll(a.sets());
-        PretextConfig cfg = dev.pretext.config.ConfigLoader.load(a.confs().stream().map(File::new).toList(), sets);
+        List<String> sets = new ArrayList<>(List.of("model.backbone=" + backbone,
+                "model.width=" + width, "train.batch-size=" + batch,
+                "train.workers=" + workers, "data.shards=" + Math.max(1, workers)));
+        sets.addAll(config.sets);
+        PretextConfig cfg = dev.pretext.config.ConfigLoader.load(config.files(), sets);
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Path work = Path.of("bench-out", "work-" + stamp).toAbsolutePath();
-        Path out = Path.of(a.get("out", "bench-out/bench-" + stamp + ".json")).toAbsolutePath();
+        Path out = Path.of(outFile != null ? outFile : "bench-out/bench-" + stamp + ".json").toAbsolutePath();
         Files.createDirectories(work);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("when", stamp);
@@ -137,7 +148,7 @@ final class BenchCommand implements Command {
             AugmentSpec aug = PretrainStage.augmentSpec(cfg, 32);
             ViewsBatchSource source = new ViewsBatchSource(imgs, batch, aug, cfg.mean, cfg.std, cfg.seed, method);
             Map<String, Object> train = new LinkedHashMap<>();
-            for (String trainer : a.get("trainers", "paramavg,shared").split(",")) {
+            for (String trainer : trainers.split(",")) {
                 train.put(trainer.trim(), benchTrainer(jsc, cfg, method, source, trainer.trim(), batches));
             }
             result.put("pretrain", train);
@@ -148,7 +159,7 @@ final class BenchCommand implements Command {
                 List<String> ms = new ArrayList<>(sets);
                 ms.add("method.name=" + m);
                 ms.add("train.workers=1");
-                PretextConfig mc = dev.pretext.config.ConfigLoader.load(a.confs().stream().map(File::new).toList(), ms);
+                PretextConfig mc = dev.pretext.config.ConfigLoader.load(config.files(), ms);
                 PretextMethod pm = mc.method();
                 dev.pretext.train.BatchSource src;
                 if (m.equals(dev.pretext.method.MvMr.DISTILL) && !explicit
@@ -197,8 +208,8 @@ final class BenchCommand implements Command {
             spark.stop();
         }
 
-        if (!a.flag("no-peer")) {
-            result.put("peer", runPeer(a, data, cfg, batch));
+        if (!noPeer) {
+            result.put("peer", runPeer(peer, data, cfg, batch));
         }
         Files.createDirectories(out.getParent());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), result);
@@ -238,11 +249,11 @@ final class BenchCommand implements Command {
     }
 
     /** Runs the PyTorch peer's --bench on the same files, when it is installed. */
-    private static Map<String, Object> runPeer(Args a, Path data, PretextConfig cfg, int batch) throws Exception {
+    private static Map<String, Object> runPeer(String peerDir, Path data, PretextConfig cfg, int batch) throws Exception {
         Map<String, Object> r = new LinkedHashMap<>();
         // beside the repository ($PRETEXT_HOME, set by bin/pretext), not the working directory
         String home = System.getenv().getOrDefault("PRETEXT_HOME", ".");
-        String dir = a.get("peer", System.getenv().getOrDefault("PRETEXT_PEER_DIR", home + "/../shared/peers"));
+        String dir = peerDir != null ? peerDir : System.getenv().getOrDefault("PRETEXT_PEER_DIR", home + "/../shared/peers");
         File script = new File(dir, "simclr_peer.py");
         File python = new File("/usr/bin/python3");
         if (!script.isFile() || !python.canExecute()) {

@@ -9,25 +9,14 @@ import org.apache.spark.sql.SparkSession;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code compare}: several methods under the same data, backbone, budget, seed and evaluation. */
-final class CompareCommand implements Command {
-    @Override
-    public String name() {
-        return "compare";
-    }
-
-    @Override
-    public String summary() {
-        return "several methods on the same data, budget and evaluation: compare.md, .json and .png";
-    }
-
-    @Override
-    public String help() {
-        return """
-                usage: bin/pretext compare --methods M1,M2,... [--variants S1;S2;...] [--conf FILE]... [--set key=value]... --out DIR
-
+@Command(name = "compare",
+        header = "several methods on the same data, budget and evaluation: compare.md, .json and .png",
+        description = """
                 Runs the pipeline once per method (bin/pretext methods lists them) on the same images
                 table, backbone, budget (train.epochs or train.max-seconds), seed and evaluation, and
                 writes side by side: DIR/compare.md and DIR/compare.json (per method: status, linear
@@ -52,26 +41,32 @@ final class CompareCommand implements Command {
                 out): the paper's ablation, one representation against all five. Runs that read only
                 descriptors share one table, DIR/descriptors, computed once.
                   e.g. bin/pretext compare --methods simclr,mvmr --variants "all;hog;scattering" --out abl
-                """;
-    }
+                """)
+final class CompareCommand extends PretextCommand {
+    @Option(names = "--methods", paramLabel = "M1,M2,...", description = "The methods (bin/pretext methods lists them).")
+    String methodList;
+
+    @Option(names = "--variants", paramLabel = "S1;S2;...", description = "MV-MR runs over descriptor subsets.")
+    String variants;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "New or empty: the runs and the comparison.")
+    Path outDir;
+
+    @Mixin
+    ConfigOptions config;
 
     @Override
-    public int run(String[] argv) throws Exception {
-        Args a = Args.parse(name(), argv, Set.of("methods", "out", "variants"), Set.of());
-        if (!a.positional().isEmpty()) {
-            throw new UserError("compare: unexpected argument '" + a.positional().get(0) + "' (see compare --help)");
-        }
-        String variants = a.get("variants", null);
-        List<String> methods = variants != null && a.get("methods", null) == null ? List.of()
-                : Compare.parseMethods(a.require("methods"));
+    public Integer call() throws Exception {
+        List<String> methods = variants != null && methodList == null ? List.of()
+                : Compare.parseMethods(require(methodList, "--methods"));
         List<Compare.Run> runs = variants == null ? Compare.runs(methods) : Compare.withVariants(methods, variants);
-        Path out = Path.of(a.require("out")).toAbsolutePath().normalize();
+        Path out = outDir.toAbsolutePath().normalize();
         Compare.checkOut(out);
         // the shared settings, checked before anything starts (a bad key fails every method alike)
-        PretextConfig base = ConfigArgs.loadPipeline(a, List.of());
+        PretextConfig base = ConfigArgs.loadPipeline(config, List.of());
         List<String> cmd = new ArrayList<>(List.of(name()));
-        cmd.addAll(List.of(argv));
-        Compare compare = Compare.ofRuns(runs, out, extra -> ConfigArgs.loadPipeline(a, extra), base,
+        cmd.addAll(List.of(argv()));
+        Compare compare = Compare.ofRuns(runs, out, extra -> ConfigArgs.loadPipeline(config, extra), base,
                 Interrupts.commandLine(cmd), Interrupts::interrupted);
         Interrupts.context(() -> "the finished methods' rows are in " + out.resolve(Compare.MD_FILE)
                 + ", their runs in " + out);
@@ -92,5 +87,12 @@ final class CompareCommand implements Command {
                     .toList()) + "); every row is in " + out.resolve(Compare.MD_FILE));
         }
         return 0;
+    }
+
+    private String require(String value, String option) {
+        if (value == null || value.isBlank()) {
+            throw new UserError(name() + ": " + option + " is required (see " + name() + " --help)");
+        }
+        return value;
     }
 }

@@ -6,6 +6,8 @@ import dev.pretext.UserError;
 import dev.pretext.data.ImageRecord;
 import dev.pretext.describe.Scattering;
 import dev.pretext.describe.ScatteringReference;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,14 +23,9 @@ import java.util.SplittableRandom;
  * against {@link ScatteringReference} (the implementation before issue 10 part 4), on the same
  * images in the same JVM, single-threaded, and the largest difference between their outputs.
  */
-final class DescribeBench {
-    private DescribeBench() {
-    }
-
-    static String help() {
-        return """
-                usage: bin/pretext bench describe [--images N] [--size S] [--warmup N] [--rounds R] [--out FILE]
-
+@Command(name = "describe",
+        header = "scattering descriptor images/s, current against the pre-optimisation reference",
+        description = """
                 Scattering descriptor throughput (J = 2, L = 8) on one thread: N synthetic RGB images
                 of S x S pixels (default 200 of 96 x 96, seeded noise: the cost does not depend on
                 the pixels), each implementation warmed up on --warmup images (default 20, not timed),
@@ -37,19 +34,30 @@ final class DescribeBench {
                 other load on the machine hits both alike. Prints images/s of both, the speed-up, and
                 the largest absolute difference between their outputs over all N images.
                 Results: JSON to FILE (default bench-out/describe-<time>.json) and a table on stdout.
-                """;
-    }
+                """)
+final class DescribeBench extends PretextCommand {
+    @Option(names = "--images", paramLabel = "N", defaultValue = "200", description = "Images. Default: ${DEFAULT-VALUE}.")
+    int n;
 
-    static int run(Args a) throws Exception {
-        int n = a.intValue("images", 200);
-        int size = a.intValue("size", 96);
-        int warmup = a.intValue("warmup", 20);
-        int rounds = a.intValue("rounds", 3);
+    @Option(names = "--size", paramLabel = "S", defaultValue = "96", description = "Their side. Default: ${DEFAULT-VALUE}.")
+    int size;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "20", description = "Untimed images. Default: ${DEFAULT-VALUE}.")
+    int warmup;
+
+    @Option(names = "--rounds", paramLabel = "R", defaultValue = "3", description = "Timed rounds. Default: ${DEFAULT-VALUE}.")
+    int rounds;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "The JSON (default: bench-out/describe-<time>.json).")
+    String outFile;
+
+    @Override
+    public Integer call() throws Exception {
         if (n < 1 || size < 1 || size > 4096 || warmup < 0 || rounds < 1) {
             throw new UserError("bench describe: need --images >= 1, --size in [1, 4096], --warmup >= 0, --rounds >= 1");
         }
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        Path out = Path.of(a.get("out", "bench-out/describe-" + stamp + ".json")).toAbsolutePath();
+        Path out = Path.of(outFile != null ? outFile : "bench-out/describe-" + stamp + ".json").toAbsolutePath();
         Map<String, Object> r = measure(n, size, warmup, rounds);
         r.put("when", stamp);
         Files.createDirectories(out.getParent());

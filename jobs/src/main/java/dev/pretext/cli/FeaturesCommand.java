@@ -19,60 +19,63 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code features}: frozen encoder features of the labelled splits. */
-final class FeaturesCommand implements Command {
-    @Override
-    public String name() {
-        return "features";
-    }
-
-    @Override
-    public String summary() {
-        return "frozen encoder features (global-average-pooled backbone output) as a features table";
-    }
-
-    @Override
-    public String help() {
-        return """
-                usage: bin/pretext features --run DIR --images TABLE --out DIR [--baselines] [--overwrite]
-                                            [--conf FILE]... [--set key=value]...
-
+@Command(name = "features",
+        header = "frozen encoder features (global-average-pooled backbone output) as a features table",
+        description = """
                 Loads the latest complete checkpoint of the --run directory (and its config.conf),
                 computes the encoder's features of the train and test splits of TABLE on the
                 executors, and writes the features table (id, split, label, layer, vector) to
                 OUT/pretrained, where OUT is the --out directory. With --baselines also
-                OUT/random_init (same architecture, fresh initialisation) and OUT/raw_pixels. data.format is TABLE's (its manifest); --set data.format may not
-                contradict it.
-                """;
-    }
+                OUT/random_init (same architecture, fresh initialisation) and OUT/raw_pixels.
+                data.format is TABLE's (its manifest); --set data.format may not contradict it.
+                """)
+final class FeaturesCommand extends PretextCommand {
+    @Option(names = "--run", required = true, paramLabel = "DIR", description = "The run directory (local or hdfs://).")
+    String runDir;
+
+    @Option(names = "--images", required = true, paramLabel = "TABLE", description = "The images table.")
+    String images;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the features tables go.")
+    String out;
+
+    @Option(names = "--baselines", description = "Also the random-init encoder's and the raw pixels' features.")
+    boolean baselines;
+
+    @Option(names = "--overwrite", description = "Replace existing features tables.")
+    boolean overwrite;
+
+    @Mixin
+    ConfigOptions config;
 
     @Override
-    public int run(String[] argv) {
-        Args a = Args.parse(name(), argv, Set.of("run", "images", "out"), Set.of("baselines", "overwrite"));
-        FsDir run = FsDir.of(a.require("run"));
-        String images = a.require("images");
-        String out = a.require("out");
-        CliTables.checkOutput(out + "/" + FeaturesStage.PRETRAINED, a.flag("overwrite"));
-        if (a.flag("baselines")) {
-            CliTables.checkOutput(out + "/" + FeaturesStage.RANDOM_INIT, a.flag("overwrite"));
-            CliTables.checkOutput(out + "/" + FeaturesStage.RAW_PIXELS, a.flag("overwrite"));
+    public Integer call() throws Exception {
+        FsDir run = FsDir.of(runDir);
+        CliTables.checkOutput(out + "/" + FeaturesStage.PRETRAINED, overwrite);
+        if (baselines) {
+            CliTables.checkOutput(out + "/" + FeaturesStage.RANDOM_INIT, overwrite);
+            CliTables.checkOutput(out + "/" + FeaturesStage.RAW_PIXELS, overwrite);
         }
-        PretextConfig cfg = runConfig(run, a, images);
+        PretextConfig cfg = runConfig(run, config, images);
         System.err.println("features: " + CpuAcceleration.enable().describe());
         SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-features");
         try {
             Dataset<Row> labelled = FeaturesStage.labelled(spark, images, cfg.testSplit).cache();
             FeaturesStage.write(spark, FeaturesStage.PRETRAINED, labelled, FeaturesStage.pretrained(run), cfg,
-                    out + "/" + FeaturesStage.PRETRAINED, a.flag("overwrite"));
-            if (a.flag("baselines")) {
+                    out + "/" + FeaturesStage.PRETRAINED, overwrite);
+            if (baselines) {
                 Row first = labelled.select("height", "width").first();
                 FeaturesStage.write(spark, FeaturesStage.RANDOM_INIT, labelled,
                         FeaturesStage.randomInit(cfg, first.getInt(0), first.getInt(1)), cfg,
-                        out + "/" + FeaturesStage.RANDOM_INIT, a.flag("overwrite"));
+                        out + "/" + FeaturesStage.RANDOM_INIT, overwrite);
                 FeaturesStage.write(spark, FeaturesStage.RAW_PIXELS, labelled, null, cfg,
-                        out + "/" + FeaturesStage.RAW_PIXELS, a.flag("overwrite"));
+                        out + "/" + FeaturesStage.RAW_PIXELS, overwrite);
             }
             return 0;
         } finally {
@@ -84,8 +87,8 @@ final class FeaturesCommand implements Command {
      * The run's saved config (so the features match its normalisation and architecture), the images
      * table's format (its manifest), then --conf and --set (which may not name another format).
      */
-    static PretextConfig runConfig(FsDir run, Args a, String images) {
-        return ConfigArgs.loadForTable(savedConfig(run), a, Map.of(), images);
+    static PretextConfig runConfig(FsDir run, ConfigOptions config, String images) {
+        return ConfigArgs.loadForTable(savedConfig(run), config, Map.of(), images);
     }
 
     /**

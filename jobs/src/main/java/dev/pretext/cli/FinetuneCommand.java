@@ -17,32 +17,21 @@ import java.io.File;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code finetune}: the run's encoder + a linear head trained on a labelled fraction, beside random init. */
-final class FinetuneCommand implements Command {
-    @Override
-    public String name() {
-        return "finetune";
-    }
-
-    @Override
-    public String summary() {
-        return "fine-tune the run's encoder + a linear head on a labelled fraction, beside random init";
-    }
-
-    @Override
-    public String help() {
-        return """
-                usage: bin/pretext finetune --run DIR --labels-fraction F [--images TABLE]
-                                            [--conf FILE]... [--set key=value]...
-
+@Command(name = "finetune",
+        header = "fine-tune the run's encoder + a linear head on a labelled fraction, beside random init",
+        description = """
                 Fine-tuning as an evaluation: the encoder of the run's latest complete checkpoint (up
                 to its embedding) plus a new linear softmax head, all trained with the paramavg
                 trainer and Adam (eval.finetune.lr, constant, no weight decay) for eval.finetune.epochs
                 epochs of eval.finetune.batch-size images, on F of the labelled train split (F in
                 (0, 1], e.g. 0.01, 0.1, 1.0): a seeded sample of F of each class (run.seed), of which
-                eval.finetune.val-fraction (10%) is held out to pick the epoch (the best validation
+                eval.finetune.val-fraction (10%%) is held out to pick the epoch (the best validation
                 top-1). Augmentation: random resized crop (eval.finetune.augment.crop-scale-min..max)
                 and horizontal flip, no colour changes. The kept parameters are scored top-1 and
                 top-5 on the test split (eval.test-split); the last epoch's scores are reported too.
@@ -56,14 +45,25 @@ final class FinetuneCommand implements Command {
                 fine-tuned vs random-init, with the run's frozen linear probe from DIR/report.json.
                 Refused (exit 2): a run without a checkpoint, F outside (0, 1], a table without
                 labelled train or test images. DIR/.lock keeps a running pipeline out meanwhile.
-                """;
-    }
+                """)
+final class FinetuneCommand extends PretextCommand {
+    @Option(names = "--run", required = true, paramLabel = "DIR", description = "The pre-training run (local or hdfs://).")
+    String runDir;
+
+    @Option(names = "--labels-fraction", required = true, paramLabel = "F",
+            description = "The share of each class's labelled training images, in (0, 1], e.g. 0.01, 0.1 or 1.0.")
+    String labelsFraction;
+
+    @Option(names = "--images", paramLabel = "TABLE", description = "The images table (default: the run's).")
+    String imagesTable;
+
+    @Mixin
+    ConfigOptions config;
 
     @Override
-    public int run(String[] argv) throws Exception {
-        Args a = Args.parse(name(), argv, Set.of("run", "labels-fraction", "images"), Set.of());
-        FsDir run = FsDir.of(a.require("run"));
-        double fraction = fraction(a.require("labels-fraction"));
+    public Integer call() throws Exception {
+        FsDir run = FsDir.of(runDir);
+        double fraction = fraction(labelsFraction);
         if (!run.isDirectory()) {
             throw new UserError("finetune: run directory " + run + " does not exist");
         }
@@ -71,8 +71,8 @@ final class FinetuneCommand implements Command {
             throw new UserError("finetune: run " + run + " has no complete checkpoint (checkpoints/epoch-NNNN with"
                     + " model.zip): pre-train it first (bin/pretext pipeline or pretrain)");
         }
-        String images = images(run, a.get("images"));
-        PretextConfig cfg = FeaturesCommand.runConfig(run, a, images);
+        String images = images(run, imagesTable);
+        PretextConfig cfg = FeaturesCommand.runConfig(run, config, images);
         try (RunLock ignored = RunLock.acquire(run, run.name())) {
             System.err.println("finetune: " + CpuAcceleration.enable().describe());
             SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-finetune");

@@ -1,6 +1,5 @@
 package dev.pretext.cli;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -15,6 +14,9 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 import dev.pretext.config.PretextConfig;
 import dev.pretext.data.ImageEncoder;
@@ -30,15 +32,9 @@ import dev.pretext.synth.SynthImageFolderWriter;
  * {@code bench ingest}: image-folder ingest throughput against the raw read speed of the same files,
  * and how the Parquet row-group size changes what a training reader gets.
  */
-final class IngestBench {
-    private IngestBench() {
-    }
-
-    static String help() {
-        return """
-                usage: bin/pretext bench ingest [--images N] [--size S] [--large N] [--master M] [--out FILE]
-                                                [--row-groups 4,16,64,256] [--keep]
-
+@Command(name = "ingest",
+        header = "image-folder ingest throughput against the raw read speed of the same files; row-group sizes",
+        description = """
                 Writes (once; reused from bench-out/) a synthetic ImageNet-style folder of N JPEG files
                 of S x S pixels (default 100000 of 64 x 64, 10 classes), then measures in one run:
                   raw read: cat of every file to /dev/null (the same files, same page-cache state)
@@ -49,20 +45,41 @@ final class IngestBench {
                   row groups: the small table rewritten with each row-group size, then a full scan that
                             decodes every image: read tasks and images/s per size
                 Results: JSON to FILE (default bench-out/ingest-<time>.json) and a table on stdout.
-                """;
-    }
+                """)
+final class IngestBench extends PretextCommand {
+    @Option(names = "--images", paramLabel = "N", defaultValue = "100000", description = "Small JPEG files. Default: ${DEFAULT-VALUE}.")
+    int n;
 
-    static int run(Args a) throws Exception {
-        int n = a.intValue("images", 100_000);
-        int size = a.intValue("size", 64);
-        int large = a.intValue("large", 2000);
-        String master = a.get("master", "local[2]");
+    @Option(names = "--size", paramLabel = "S", defaultValue = "64", description = "Their side. Default: ${DEFAULT-VALUE}.")
+    int size;
+
+    @Option(names = "--large", paramLabel = "N", defaultValue = "2000", description = "500 x 375 JPEGs. Default: ${DEFAULT-VALUE}.")
+    int large;
+
+    @Option(names = "--master", paramLabel = "M", defaultValue = "local[2]", description = "Spark master. Default: ${DEFAULT-VALUE}.")
+    String master;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "The JSON (default: bench-out/ingest-<time>.json).")
+    String outFile;
+
+    @Option(names = "--row-groups", paramLabel = "4,16,64,256", defaultValue = "4,16,64,256",
+            description = "Row-group sizes (MB) to compare.")
+    String rowGroups;
+
+    @Option(names = "--keep", description = "Keep the tables written under bench-out/.")
+    boolean keep;
+
+    @Mixin
+    ConfigOptions config;
+
+    @Override
+    public Integer call() throws Exception {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Path root = Path.of("bench-out").toAbsolutePath();
         Path folder = root.resolve("imagefolder-" + n + "-" + size);
         Path big = root.resolve("imagefolder-large-" + large);
         Path work = root.resolve("ingest-" + stamp);
-        Path out = Path.of(a.get("out", "bench-out/ingest-" + stamp + ".json")).toAbsolutePath();
+        Path out = Path.of(outFile != null ? outFile : "bench-out/ingest-" + stamp + ".json").toAbsolutePath();
         int cores = Runtime.getRuntime().availableProcessors();
         makeFolder(folder, n, size, cores);
         makeLargeFolder(big, large, cores);
@@ -83,10 +100,10 @@ final class IngestBench {
         r.put("raw_read_bytes_per_s", inputBytes / catS);
         System.err.printf(Locale.ROOT, "bench ingest: raw read of %d files (%.1f MB) in %.1f s%n", n, inputBytes / 1e6, catS);
 
-        PretextConfig cfg = dev.pretext.config.ConfigLoader.load(a.confs().stream().map(File::new).toList(), a.sets());
+        PretextConfig cfg = dev.pretext.config.ConfigLoader.load(config.files(), config.sets);
         SparkSession spark = SparkSessions.getOrCreate(master, "pretext-bench-ingest");
         try {
-            ImageFolderSettings s = IngestCommand.settings(cfg, a, folder.toString());
+            ImageFolderSettings s = IngestCommand.settings(cfg, folder.toString(), null);
             long t0 = System.nanoTime();
             IngestResult ing = ImageFolderIngest.run(spark, folder.toString(), work.resolve("small").toString(), s,
                     OnCorrupt.FAIL, false);
@@ -112,7 +129,7 @@ final class IngestBench {
             r.put("spark_slots", slots);
 
             List<Map<String, Object>> groups = new ArrayList<>();
-            for (String g : a.get("row-groups", "4,16,64,256").split(",")) {
+            for (String g : rowGroups.split(",")) {
                 int mb = Integer.parseInt(g.trim());
                 String dir = work.resolve("rg-" + mb).toString();
                 spark.read().parquet(work.resolve("small").toString()).coalesce(1).write()
@@ -145,7 +162,7 @@ final class IngestBench {
         } finally {
             spark.stop();
         }
-        if (!a.flag("keep")) {
+        if (!keep) {
             deleteTree(work);
         }
         Files.createDirectories(out.getParent());

@@ -7,43 +7,41 @@ import dev.pretext.spark.SparkSessions;
 import org.apache.spark.sql.SparkSession;
 
 import java.nio.file.Path;
-import java.util.Set;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /** {@code inspect}: what a table holds, and a contact sheet of its images. */
-final class InspectCommand implements Command {
-    @Override
-    public String name() {
-        return "inspect";
-    }
-
-    @Override
-    public String summary() {
-        return "schema, counts per split and class, bytes, and a contact-sheet PNG of a table";
-    }
-
-    @Override
-    public String help() {
-        return """
-                usage: bin/pretext inspect TABLE [--png FILE] [--samples N] [--seed S] [--master M]
-
+@Command(name = "inspect", showDefaultValues = true,
+        header = "schema, counts per split and class, bytes, and a contact-sheet PNG of a table",
+        description = """
                 Prints the table's manifest (stage, format, schema version), its Parquet schema, the
                 rows per split and per class, and its size on disk. For tables with pixels (images,
-                views, patches: each grid drawn apart) it writes a contact sheet of N seeded random samples (default 64) to FILE
-                (default <table name>-contact.png in the current directory). TABLE may be hdfs://.
-                """;
-    }
+                views, patches: each grid drawn apart) it writes a contact sheet of N seeded random
+                samples to FILE. TABLE may be hdfs://.
+                """)
+final class InspectCommand extends PretextCommand {
+    @Parameters(index = "0", paramLabel = "TABLE", description = "The table directory.")
+    String table;
+
+    @Option(names = "--png", paramLabel = "FILE",
+            description = "The contact sheet (default: <table name>-contact.png in the current directory).")
+    Path png;
+
+    @Option(names = "--samples", paramLabel = "N", defaultValue = "64", description = "Samples on the sheet.")
+    int samples;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the sample.")
+    int seed;
+
+    @Option(names = "--master", paramLabel = "M", description = "Spark master.")
+    String master;
 
     @Override
-    public int run(String[] argv) {
-        Args a = Args.parse(name(), argv, Set.of("png", "samples", "seed", "master"), Set.of());
-        if (a.positional().size() != 1) {
-            throw new dev.pretext.UserError("inspect: give exactly one table directory (see inspect --help)");
-        }
-        String table = a.positional().get(0);
-        int samples = a.intValue("samples", 64);
-        SparkSession spark = SparkSessions.getOrCreate(a.get("master", ""), "pretext-inspect");
+    public Integer call() {
+        SparkSession spark = SparkSessions.getOrCreate(master == null ? "" : master, "pretext-inspect");
         try {
-            int seed = a.intValue("seed", 1);
             TableInspector.Inspection in = TableInspector.inspect(spark, table, samples, seed);
             if (PatchesTable.STAGE.equals(in.manifest().stage())) {
                 // one tile per (image, view): its grid exploded, so patches, gaps and jitter show
@@ -53,10 +51,10 @@ final class InspectCommand implements Command {
             System.out.print(in.toText());
             if (!in.samples().isEmpty()) {
                 String name = new org.apache.hadoop.fs.Path(table).getName();
-                Path png = Path.of(a.get("png", name + "-contact.png"));
+                Path file = png == null ? Path.of(name + "-contact.png") : png;
                 int scale = Math.max(1, 96 / Math.max(in.samples().get(0).height(), in.samples().get(0).width()));
-                ContactSheet.writePng(ContactSheet.render(in.samples(), 8, scale), png);
-                System.out.println("contact sheet: " + png.toAbsolutePath() + " (" + in.samples().size() + " samples)");
+                ContactSheet.writePng(ContactSheet.render(in.samples(), 8, scale), file);
+                System.out.println("contact sheet: " + file.toAbsolutePath() + " (" + in.samples().size() + " samples)");
             }
             return 0;
         } finally {

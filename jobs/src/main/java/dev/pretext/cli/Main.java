@@ -2,23 +2,46 @@ package dev.pretext.cli;
 
 import dev.pretext.UserError;
 
-import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Help;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 
 /**
  * Entry point of the shaded jar: {@code bin/pretext <command> ...} or
  * {@code spark-submit --class dev.pretext.cli.Main pretext-jobs-*-shaded.jar <command> ...}.
+ * picocli parses; the exit status is 0, 2 for a user error (a bad option, a missing file, a bad
+ * config key: {@link UserError}), 130 after Ctrl-C, 1 for anything else.
  */
 public final class Main {
-    private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
+    /** The program's name in usage lines and in the completion script ({@code complete ... pretext}). */
+    static final String PROGRAM = "pretext";
 
-    static {
-        for (Command c : new Command[]{
-                new QuickstartCommand(), new PipelineCommand(), new SynthCommand(), new IngestCommand(),
-                new AugmentCommand(), new PretrainCommand(), new FeaturesCommand(), new ProbeCommand(), new FinetuneCommand(), new PatchesCommand(), new DescribeCommand(), new InspectCommand(),
-                new BenchCommand(), new MethodsCommand(), new CompareCommand(), new ReportCommand(), new ExportCommand()}) {
-            COMMANDS.put(c.name(), c);
+    @Command(name = PROGRAM, headerHeading = "%n",
+            header = "Pretext: self-supervised visual pre-training on Spark + DL4J",
+            synopsisHeading = "%nUsage: ", customSynopsis = "bin/pretext <command> [options]   (every command has --help)",
+            commandListHeading = "%nCommands:%n",
+            footer = {"", "Common options: --conf FILE (repeatable, later wins)  --set key=value (repeatable)",
+                    "Shell completion: source <(bin/pretext completion bash)   (zsh: completion zsh)"},
+            subcommands = {QuickstartCommand.class, PipelineCommand.class, SynthCommand.class, IngestCommand.class,
+                    AugmentCommand.class, PretrainCommand.class, FeaturesCommand.class, ProbeCommand.class,
+                    FinetuneCommand.class, PatchesCommand.class, DescribeCommand.class, InspectCommand.class,
+                    BenchCommand.class, MethodsCommand.class, CompareCommand.class, ReportCommand.class,
+                    ExportCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
+    static final class Root extends PretextCommand {
+        @Override
+        public Integer call() {
+            spec.commandLine().usage(System.out);
+            return 2;
         }
     }
 
@@ -33,32 +56,156 @@ public final class Main {
         }
     }
 
-    /** Runs a command and returns its exit status (0 ok, 2 user error, 1 internal error). */
+    /** The command tree, with Pretext's help layout and parser settings. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Root());
+        cl.setExpandAtFiles(false);              // "@file" is a path, not an argument file
+        cl.setOverwrittenOptionsAllowed(true);   // a repeated option: the last one wins
+        cl.setUsageHelpWidth(100);
+        cl.setUsageHelpLongOptionsMaxWidth(28);
+        cl.setHelpFactory(Main::help);
+        cl.setOut(new PrintWriter(System.out, true));
+        cl.setErr(new PrintWriter(System.err, true));
+        layout(cl);
+        // a command with commands of its own (bench) shows their synopses, so its help names every option
+        cl.getSubcommands().values().stream().distinct().filter(c -> !c.getSubcommands().isEmpty()).forEach(c -> {
+            List<String> lines = new ArrayList<>(List.of(c.getCommandSpec().usageMessage().footer()));
+            c.getSubcommands().values().forEach(sub -> lines.add("%n" + sub.getHelp().synopsis(0).stripTrailing()
+                    .replace("%", "%%")));
+            c.getCommandSpec().usageMessage().footer(lines.toArray(new String[0]));
+        });
+        return cl;
+    }
+
+    /** Options in the order the command declares them (the important ones first), a blank line between sections. */
+    private static void layout(CommandLine c) {
+        CommandLine.Model.UsageMessageSpec u = c.getCommandSpec().usageMessage();
+        u.sortOptions(false).sortSynopsis(false);
+        String[] d = u.description();
+        if (d.length > 0 && d[d.length - 1].endsWith("\n")) {   // a text block's last newline: the heading adds one
+            d[d.length - 1] = d[d.length - 1].stripTrailing();
+            u.description(d);
+        }
+        if (c.getCommandSpec().parent() != null) {
+            u.synopsisHeading("%nUsage: ").descriptionHeading("%n").optionListHeading("%nOptions:%n")
+                    .commandListHeading("%nCommands:%n");
+        }
+        c.getSubcommands().values().stream().distinct().forEach(Main::layout);
+    }
+
+    /** Runs a command and returns its exit status (0 ok, 2 user error, 1 internal error, 130 interrupted). */
     public static int run(String[] argv) {
-        if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
-            System.out.println(usage());
-            return argv.length == 0 ? 2 : 0;
+        CommandLine cl = commandLine();
+        ParseResult parsed;
+        try {
+            parsed = cl.parseArgs(argv);
+        } catch (ParameterException e) {
+            return usageError(e, argv, System.err);
         }
-        Command c = COMMANDS.get(argv[0]);
-        if (c == null) {
-            System.err.println("error: unknown command '" + argv[0] + "'; commands are: "
-                    + String.join(", ", COMMANDS.keySet()));
-            return 2;
-        }
-        String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
-        if (Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h")) {
-            System.out.println(c.help());
+        if (CommandLine.printHelpIfRequested(parsed)) {
             return 0;
+        }
+        ParseResult leaf = parsed;
+        while (leaf.hasSubcommand()) {
+            leaf = leaf.subcommand();
+        }
+        PretextCommand c = (PretextCommand) leaf.commandSpec().userObject();
+        if (c instanceof Root root) {
+            return root.call();
         }
         Interrupts.install();
         Interrupts.started(c.name());
         try {
-            return c.run(rest);
+            return c.call();
         } catch (Throwable t) {
             return failed(c.name(), t, System.err);
         } finally {
             Interrupts.finished();
         }
+    }
+
+    /**
+     * A command line picocli could not parse: one line naming the command and the problem, what was
+     * probably meant (a mistyped command or option), and where the help is; exit status 2.
+     */
+    static int usageError(ParameterException e, String[] argv, PrintStream err) {
+        CommandLine at = e.getCommandLine();
+        CommandSpec spec = at.getCommandSpec();
+        String cmd = qualified(spec);
+        String where = cmd.isEmpty() ? "" : cmd + ": ";
+        String help = "bin/pretext " + (cmd.isEmpty() ? "" : cmd + " ") + "--help";
+        if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+            String typed = u.getUnmatched().get(0);
+            if (typed.startsWith("-")) {
+                err.println("error: " + where + unknownOption(spec, typed.contains("=")
+                        ? typed.substring(0, typed.indexOf('=')) : typed));
+            } else if (!spec.subcommands().isEmpty()) {
+                List<String> names = visibleCommands(spec);
+                List<String> near = Suggestions.closest(typed, names);
+                err.println("error: " + where + "unknown command '" + typed + "'"
+                        + (near.isEmpty() ? "" : "; did you mean '" + String.join("' or '", near) + "'?")
+                        + " (commands: " + String.join(", ", names) + ")");
+            } else {
+                err.println("error: " + where + "unexpected argument '" + typed + "' (see " + help + ")");
+                return 2;
+            }
+        } else if (e instanceof CommandLine.MissingParameterException m && !unknownOptions(spec, argv).isEmpty()) {
+            // picocli checks required options first; a mistyped one is the better thing to report
+            err.println("error: " + where + unknownOption(spec, unknownOptions(spec, argv).get(0)));
+        } else if (e instanceof CommandLine.MissingParameterException m) {
+            List<String> missing = new ArrayList<>();
+            for (ArgSpec a : m.getMissing()) {
+                missing.add(a instanceof OptionSpec o ? o.longestName() : a.paramLabel());
+            }
+            err.println("error: " + where + String.join(", ", missing) + (missing.size() == 1 ? " is" : " are")
+                    + " required (see " + help + ")");
+            return 2;
+        } else {
+            err.println("error: " + where + e.getMessage().replace("'", "").replace("=", " "));
+        }
+        err.println("see " + help);
+        return 2;
+    }
+
+    /** "unknown option --x; did you mean --y? (options: ...)" */
+    private static String unknownOption(CommandSpec spec, String name) {
+        List<String> options = new ArrayList<>();
+        spec.options().stream().filter(o -> !o.hidden()).forEach(o -> options.add(o.longestName()));
+        List<String> near = Suggestions.closest(name, options);
+        return "unknown option " + name + (near.isEmpty() ? "" : "; did you mean " + String.join(" or ", near) + "?")
+                + " (options: " + String.join(", ", options) + ")";
+    }
+
+    /** The {@code --words} after the command's name in {@code argv} that are not options of {@code spec}. */
+    private static List<String> unknownOptions(CommandSpec spec, String[] argv) {
+        List<String> out = new ArrayList<>();
+        int depth = qualified(spec).isEmpty() ? 0 : qualified(spec).split(" ").length;
+        for (int i = depth; i < argv.length; i++) {
+            String a = argv[i];
+            String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            if (name.startsWith("--") && name.length() > 2 && spec.findOption(name) == null) {
+                out.add(name);
+            }
+        }
+        return out;
+    }
+
+    /** The commands a user can type at {@code spec}, as the help lists them. */
+    static List<String> visibleCommands(CommandSpec spec) {
+        List<String> names = new ArrayList<>();
+        spec.subcommands().forEach((n, sub) -> {
+            if (!sub.getCommandSpec().usageMessage().hidden() && !names.contains(sub.getCommandName())) {
+                names.add(sub.getCommandName());
+            }
+        });
+        return names;
+    }
+
+    /** {@code "bench ingest"} for that command, {@code ""} for the program itself. */
+    private static String qualified(CommandSpec spec) {
+        String q = spec.qualifiedName(" ");
+        int sp = q.indexOf(' ');
+        return sp < 0 ? "" : q.substring(sp + 1);
     }
 
     /**
@@ -112,14 +259,34 @@ public final class Main {
         return null;
     }
 
+    /** The program's help: the command list. */
     static String usage() {
-        StringBuilder sb = new StringBuilder();
-        sb.append("Pretext: self-supervised visual pre-training on Spark + DL4J\n\n");
-        sb.append("usage: bin/pretext <command> [options]      (every command has --help)\n\n");
-        for (Command c : COMMANDS.values()) {
-            sb.append(String.format("  %-11s %s%n", c.name(), c.summary()));
-        }
-        sb.append("\nCommon options: --conf FILE (repeatable, later wins)  --set key=value (repeatable)\n");
-        return sb.toString();
+        return commandLine().getUsageMessage(Help.Ansi.OFF);
+    }
+
+    /**
+     * picocli's help, with options shown as {@code --out DIR} (as typed, and as the README writes
+     * them) rather than {@code --out=DIR}; both forms are accepted.
+     */
+    private static Help help(CommandSpec spec, Help.ColorScheme colors) {
+        return new Help(spec, colors) {
+            @Override
+            public IParamLabelRenderer parameterLabelRenderer() {
+                IParamLabelRenderer plain = super.parameterLabelRenderer();
+                return new IParamLabelRenderer() {
+                    @Override
+                    public Help.Ansi.Text renderParameterLabel(ArgSpec arg, Help.Ansi ansi, List<Help.Ansi.IStyle> styles) {
+                        Help.Ansi.Text t = plain.renderParameterLabel(arg, ansi, styles);
+                        String s = t.plainString();
+                        return s.startsWith("=") ? ansi.new Text(" " + s.substring(1), colors) : t;
+                    }
+
+                    @Override
+                    public String separator() {
+                        return " ";
+                    }
+                };
+            }
+        };
     }
 }

@@ -12,27 +12,15 @@ import org.apache.spark.sql.SparkSession;
 import dev.pretext.data.FsDir;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code pipeline}: every stage from one config into runs/<run-id>/. */
-final class PipelineCommand implements Command {
-    @Override
-    public String name() {
-        return "pipeline";
-    }
-
-    @Override
-    public String summary() {
-        return "ingest, pretrain, features, probe and report from one config into runs/<run-id>/";
-    }
-
-    @Override
-    public String help() {
-        return """
-                usage: bin/pretext pipeline [--conf FILE]... [--set key=value]... [--run-id ID]
-
+@Command(name = "pipeline",
+        header = "ingest, pretrain, features, probe and report from one config into runs/<run-id>/",
+        description = """
                 Runs ingest (data.input; synthetic data in data.format's layout when empty), augment
                 (when augment.mode = materialised), pretrain, features (pre-trained encoder, and the
                 baselines: random-init encoder and raw pixels), probe (linear + kNN), and writes
@@ -48,15 +36,20 @@ final class PipelineCommand implements Command {
                 Config layers: built-in defaults < datasets/<data.format> < methods/<method.name> <
                 --conf files < --set. Keys: the Configuration section of README.md, and every key
                 with its default in lib/src/main/resources/pretext/reference.conf.
-                  e.g. bin/pretext pipeline --conf conf/cifar10-simclr.conf --set data.input=/data/cifar-10-batches-bin
-                """;
-    }
+                  e.g. bin/pretext pipeline --conf conf/cifar10-simclr.conf \\
+                         --set data.input=/data/cifar-10-batches-bin
+                """)
+final class PipelineCommand extends PretextCommand {
+    @Option(names = "--run-id", paramLabel = "ID", description = "The run's id (run.id; default: generated); the same id resumes.")
+    String runId;
+
+    @Mixin
+    ConfigOptions config;
 
     @Override
-    public int run(String[] argv) throws Exception {
-        Args a = Args.parse(name(), argv, Set.of("run-id"), Set.of());
-        PretextConfig cfg = ConfigArgs.loadPipeline(a, Map.of("run-id", "run.id"));
-        return runPipeline(cfg, name(), argv);
+    public Integer call() throws Exception {
+        PretextConfig cfg = ConfigArgs.loadPipeline(config, ConfigArgs.keys("run.id", runId));
+        return runPipeline(cfg, name(), argv());
     }
 
     /** Runs the pipeline; {@code command} and {@code argv} are how the user started it (for the resume hint). */

@@ -19,39 +19,36 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code probe}: linear probe and kNN on a features table. */
-final class ProbeCommand implements Command {
-    @Override
-    public String name() {
-        return "probe";
-    }
-
-    @Override
-    public String summary() {
-        return "linear probe (MLlib logistic regression) and kNN top-1 on a features table";
-    }
-
-    @Override
-    public String help() {
-        return """
-                usage: bin/pretext probe --features TABLE|DIR [--json FILE] [--conf FILE]... [--set eval.KEY=VALUE]...
-
+@Command(name = "probe",
+        header = "linear probe (MLlib logistic regression) and kNN top-1 on a features table",
+        description = """
                 Standardises the features, picks the logistic regression's regularisation from
                 eval.reg-grid on a validation split (eval.val-fraction) of the TRAIN split, refits on
                 all training features and reports test top-1 and top-5; kNN: cosine, k = eval.knn-k,
                 temperature-weighted votes (eval.knn-temperature). Prints JSON (or writes it to FILE).
                 DIR (what features --out was given) probes every features table in it (pretrained,
                 random_init, raw_pixels) and prints one JSON object keyed by their names.
-                """;
-    }
+                """)
+final class ProbeCommand extends PretextCommand {
+    @Option(names = "--features", required = true, paramLabel = "TABLE|DIR",
+            description = "A features table, or what features --out was given (every table in it).")
+    String features;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write the JSON to FILE instead of stdout.")
+    Path json;
+
+    @Mixin
+    ConfigOptions config;
 
     @Override
-    public int run(String[] argv) throws Exception {
-        Args a = Args.parse(name(), argv, Set.of("features", "json"), Set.of());
-        String features = a.require("features");
-        PretextConfig cfg = ConfigArgs.load(a, Map.of());
+    public Integer call() throws Exception {
+        PretextConfig cfg = ConfigArgs.load(config, Map.of());
         Map<String, String> tables = tables(features, new Configuration());
         SparkSession spark = SparkSessions.getOrCreate(cfg.sparkMaster, "pretext-probe");
         try {
@@ -67,8 +64,8 @@ final class ProbeCommand implements Command {
                 }
                 json = sb.append("\n}").toString();
             }
-            if (a.get("json") != null) {
-                Files.writeString(Path.of(a.get("json")), json);
+            if (this.json != null) {
+                Files.writeString(this.json, json);
             } else {
                 System.out.println(json);
             }

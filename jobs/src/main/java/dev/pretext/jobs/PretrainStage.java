@@ -190,6 +190,8 @@ public final class PretrainStage {
                 "images table " + imagesDir + " has no images in the pre-training splits " + cfg.pretrainSplits));
         AugmentSpec augment = augmentSpec(cfg, first.height());
         int views = method.rowsPerImage(augment);
+        Phase prepare = Phase.start("pretrain", reads ? "joining the images to their representations and caching them"
+                : "preparing the training examples (reading and caching the images)");
         BatchSource source;
         if (method instanceof PatchMethod pm) {
             if (viewsDir != null) {
@@ -210,6 +212,7 @@ public final class PretrainStage {
         } else {
             source = new StoredViewsBatchSource(spark, viewsDir, cfg.batchSize, cfg.mean, cfg.std, method, augment);
         }
+        prepare.done(source.imagesPerEpoch() + " images per epoch");
         long batchesPerEpoch = source.imagesPerEpoch() / cfg.batchSize;
         long stepsPerEpoch = (batchesPerEpoch + cfg.workers - 1) / cfg.workers;
         long total = stepsPerEpoch * cfg.epochs;

@@ -40,8 +40,11 @@ class TableFormatAndOutputTest {
         return dir.toString();
     }
 
-    private static Args args(String... argv) {
-        return Args.parse("augment", argv, Set.of("images", "out"), Set.of());
+    /** --conf and --set as picocli parses them for a command. */
+    private static ConfigOptions args(String... argv) {
+        ConfigOptions c = new ConfigOptions();
+        new picocli.CommandLine(c).parseArgs(argv);
+        return c;
     }
 
     @Test
@@ -81,12 +84,12 @@ class TableFormatAndOutputTest {
     @Test
     void pipelineWithDataTableTakesItsFormat(@TempDir Path dir) {
         String t = table(dir.resolve("stl"), "stl10");
-        Args a = Args.parse("pipeline", new String[]{"--set", "data.table=" + t}, Set.of("run-id"), Set.of());
-        PretextConfig c = ConfigArgs.loadPipeline(a, Map.of("run-id", "run.id"));
+        ConfigOptions a = args("--set", "data.table=" + t);
+        PretextConfig c = ConfigArgs.loadPipeline(a, Map.of("run.id", "r1"));
+        assertEquals("r1", c.runId);
         assertEquals("stl10", c.dataFormat);
         assertEquals(List.of("train", "unlabeled"), c.pretrainSplits);
-        Args bad = Args.parse("pipeline", new String[]{"--conf", "../conf/cifar10-simclr.conf",
-                "--set", "data.table=" + t}, Set.of("run-id"), Set.of());
+        ConfigOptions bad = args("--conf", "../conf/cifar10-simclr.conf", "--set", "data.table=" + t);
         assertThrows(UserError.class, () -> ConfigArgs.loadPipeline(bad, Map.of()));
     }
 
@@ -95,7 +98,7 @@ class TableFormatAndOutputTest {
         String t = table(dir.resolve("stl"), "stl10");
         Path run = Files.createDirectories(dir.resolve("run"));
         Files.writeString(run.resolve("config.conf"), ConfigLoader.load(List.of(), List.of()).render());
-        Args a = Args.parse("features", new String[0], Set.of(), Set.of());
+        ConfigOptions a = args();
         PretextConfig c = FeaturesCommand.runConfig(dev.pretext.data.FsDir.local(run), a, t);
         assertEquals("stl10", c.dataFormat);
         assertEquals(0.4914f, c.mean[0], 0f); // the encoder was trained with CIFAR-10's normalisation

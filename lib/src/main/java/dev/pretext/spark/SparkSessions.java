@@ -17,6 +17,11 @@ public final class SparkSessions {
      * @param app    application name shown in the Spark UI
      */
     public static SparkSession getOrCreate(String master, String app) {
+        return SparkSession.builder().config(conf(master, app)).getOrCreate();
+    }
+
+    /** The session's configuration: what spark-submit set (system properties), with Pretext's settings. */
+    static SparkConf conf(String master, String app) {
         SparkConf conf = new SparkConf(true).setAppName(app);
         if (master != null && !master.isBlank()) {
             conf.setMaster(master);            // an explicit spark.master in the config wins
@@ -27,6 +32,9 @@ public final class SparkSessions {
         // ND4J arrays and Java records through Spark's Kryo (nd4j-kryo's own kryo jar is excluded).
         conf.setIfMissing("spark.kryo.registrator", PretextKryoRegistrator.class.getName());
         conf.setIfMissing("spark.ui.enabled", "false");
+        // Spark's console bar redraws stderr with carriage returns from its own thread, over Pretext's
+        // training progress and into cluster logs; Pretext prints its own (TaskProgress, ProgressLine).
+        conf.set("spark.ui.showConsoleProgress", "false");
         conf.setIfMissing("spark.sql.shuffle.partitions", "8");
         // executors' threads and JVM flags, whatever launched this driver (see ExecutorSettings)
         for (String note : ExecutorSettings.apply(conf)) {
@@ -36,6 +44,6 @@ public final class SparkSessions {
             conf.setIfMissing("spark.driver.host", "127.0.0.1");
             conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
         }
-        return SparkSession.builder().config(conf).getOrCreate();
+        return conf;
     }
 }

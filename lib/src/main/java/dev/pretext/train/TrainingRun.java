@@ -141,6 +141,14 @@ public final class TrainingRun {
 
     /** Runs until done, out of time, or stopped; returns the summary (also written to summary.json). */
     public RunSummary run() {
+        try {
+            return train();
+        } finally {
+            progress.end();
+        }
+    }
+
+    private RunSummary train() {
         Tally t = new Tally();
         Optional<org.nd4j.linalg.schedule.ISchedule> fresh = Schedules.of(net);
         boolean resumed = restore(t);
