@@ -70,14 +70,17 @@ public final class EncoderFeatures {
             throw new UserError("features: the network has no layer named '" + layer + "'; layers: "
                     + new TreeSet<>(graph.getConfiguration().getVertices().keySet()));
         }
-        if (graph.getNumInputArrays() != 1) {
-            throw new UserError("features: the network must have exactly one input (the image), it has "
-                    + graph.getNumInputArrays() + ": " + graph.getConfiguration().getNetworkInputs());
-        }
         if (batchSize <= 0) {
             throw new UserError("features: batch size must be > 0, got " + batchSize);
         }
-        this.modelBytes = serialise(EncoderSubgraph.extract(graph, List.of(layer)));
+        // the encoder alone: a method's other inputs (Selfie's keep mask) are not the encoder's
+        ComputationGraph encoder = EncoderSubgraph.extract(graph, List.of(layer));
+        if (encoder.getNumInputArrays() != 1) {
+            throw new UserError("features: the encoder up to '" + layer + "' must have exactly one input (the"
+                    + " image), it has " + encoder.getNumInputArrays() + ": "
+                    + encoder.getConfiguration().getNetworkInputs());
+        }
+        this.modelBytes = serialise(encoder);
         this.pool = pool;
         this.layer = layer;
         this.normalization = normalization;

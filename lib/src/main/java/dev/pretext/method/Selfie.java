@@ -77,6 +77,8 @@ public final class Selfie implements PatchMethod {
             new MethodKey("double-view", "the whole image through the patch network and L_mi (true/false)"),
             new MethodKey("image-weight", "alpha_mi, the weight of L_mi (the paper: 4)"),
             new MethodKey("vocabulary", "the dynamic vocabularies of patches and images (true/false)"),
+            new MethodKey("versions", "D transformed versions of each image whose same-position patches are"
+                    + " extra positives (1 = off; the paper: 4)"),
             new MethodKey("hybrid", "self-attention among the visible patches of an image after conv stages 2.."
                     + " (true/false)"),
             new MethodKey("vocabulary-size", "entries per vocabulary (the paper: 16384)"),
@@ -102,6 +104,7 @@ public final class Selfie implements PatchMethod {
     private final double imageWeight;
     private final boolean vocabulary;
     private final boolean hybrid;
+    private final int versions;
     private final int vocabularySize;
     private final double decay;
     private final double patchVocabularyWeight;
@@ -124,6 +127,7 @@ public final class Selfie implements PatchMethod {
         this.imageWeight = dv2 ? p.dbl("image-weight", 0, 1e4) : 0;
         this.vocabulary = dv2 && p.bool("vocabulary");
         this.hybrid = dv2 && p.bool("hybrid");
+        this.versions = dv2 ? p.integer("versions", 1, 64) : 1;
         this.vocabularySize = dv2 ? p.integer("vocabulary-size", 1, 1 << 22) : 0;
         this.decay = dv2 ? p.dbl("vocabulary-decay", 1e-6, 1) : 1;
         this.patchVocabularyWeight = dv2 ? p.dbl("patch-vocabulary-weight", 1e-9, 1e4) : 0;
@@ -158,16 +162,19 @@ public final class Selfie implements PatchMethod {
         return DynamicVocabularyLoss.refusal(name, trainer, workers);
     }
 
-    /** A 4 x 4 grid without gap or jitter, of one fresh {@code augment.*} view per image and epoch. */
+    /**
+     * A 4 x 4 grid without gap or jitter, of fresh {@code augment.*} views per image and epoch: one,
+     * or DV2's D {@code versions}.
+     */
     @Override
     public PatchSettings patchSettings(AugmentSpec augment, long seed) {
-        return new PatchSettings(GRID, 0, 0, 1, false, augment, seed, 0, 1);
+        return new PatchSettings(GRID, 0, 0, versions, false, augment, seed, 0, 1);
     }
 
-    /** M patches, plus the whole view with the double view. */
+    /** D versions x (M patches, plus the whole view with the double view). */
     @Override
     public int rowsPerImage(AugmentSpec augment) {
-        return tokens();
+        return versions * tokens();
     }
 
     /** T, the transformer's tokens per image: M, plus the [IMG] token with the double view. */
@@ -221,11 +228,11 @@ public final class Selfie implements PatchMethod {
         }
         List<String> outputs = new java.util.ArrayList<>();
         g.addVertex("pred_target", new MergeVertex(), predPatches, targetPatches);
-        g.addLayer(LOSS, new MaskedPatchLoss(PATCHES, k, weight), "pred_target");
+        g.addLayer(LOSS, new MaskedPatchLoss(PATCHES, k, weight).withVersions(versions), "pred_target");
         outputs.add(LOSS);
         if (doubleView) {
             g.addVertex("image_pair", new MergeVertex(), "pred_image", "target_image");
-            g.addLayer(IMAGE_LOSS, new MaskedPatchLoss(1, k, imageWeight), "image_pair");
+            g.addLayer(IMAGE_LOSS, new MaskedPatchLoss(1, k, imageWeight).withVersions(versions), "image_pair");
             outputs.add(IMAGE_LOSS);
         }
         if (vocabulary) {
@@ -309,6 +316,8 @@ public final class Selfie implements PatchMethod {
     }
 
     /**
+     * With D versions, each of the B images is D consecutive "images" (version v of image i at
+     * i D + v; B D below in place of B).
      * Features: the patches [B T, 3, p, p] (image-major; row M of an image its whole view with the
      * double view) and the keep column [B T, 1]; labels, one per output: the mask [B, M], then with
      * the double view ones [B, 1], then with the vocabulary the mask again and (double view) ones.
@@ -316,16 +325,24 @@ public final class Selfie implements PatchMethod {
     @Override
     public MultiDataSet assemblePatches(List<List<PatchRecord>> images, float[] mean, float[] std,
                                         SplittableRandom rng) {
-        int b = images.size();
+        List<PatchRecord> rows = new java.util.ArrayList<>();      // version v of image i at i D + v
+        for (List<PatchRecord> image : images) {
+            if (image.size() != versions) {
+                throw new IllegalStateException(name + ": " + image.size() + " views of image " + image.get(0).id()
+                        + ", expected " + versions);
+            }
+            rows.addAll(image);
+        }
+        int b = rows.size();
         int t = tokens();
-        PatchRecord first = images.get(0).get(0);
+        PatchRecord first = rows.get(0);
         int side = first.size();
         int per = 3 * side * side;
         float[] x = new float[b * t * per];
         float[] keep = new float[b * t];
         float[] mask = new float[b * PATCHES];
         for (int i = 0; i < b; i++) {
-            PatchRecord r = images.get(i).get(0);
+            PatchRecord r = rows.get(i);
             if (r.size() != side) {
                 throw new UserError("image " + r.id() + " gives " + r.size() + "-pixel patches; the batch's first gives "
                         + side);

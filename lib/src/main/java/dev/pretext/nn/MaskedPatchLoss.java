@@ -25,7 +25,13 @@ import org.nd4j.linalg.factory.Nd4j;
  *            [ log |P^_ij, P_ij| + sum over (l, m) != (i, j) of log(1 - |P^_ij, P_lm|) ]
  * </pre>
  * Q_total is the number of masked patches in the minibatch (B Q with Q per image), so the
- * normalisation is the paper's 1 / (N^2 M Q). Inside the logs, {@value #LOG_EPS} is added;
+ * normalisation is the paper's 1 / (N^2 M Q).
+ *
+ * <p>With {@code versions} D &gt; 1 (DV2's transformed positives), the B rows are B / D source
+ * images in D transformed versions each, consecutive (row s D + v: version v of source s); the
+ * patches at the same position of the other versions of the same source are positives too: the
+ * first sum runs over all of them (own target included), the second over the rest. D = 1 is the
+ * formula above. Inside the logs, {@value #LOG_EPS} is added;
  * cosines divide by {@code sqrt(|x|^2 + 1e-12)}. The gradient reaches predictions and targets.
  *
  * <p>Score: the layer returns {@code B * loss}; DL4J divides by the minibatch size B.
@@ -39,6 +45,7 @@ public class MaskedPatchLoss extends ParameterlessLoss {
     private int patches = 16;
     private int width = 128;
     private double weight = 8;
+    private int versions = 1;
 
     /** For JSON deserialisation. */
     public MaskedPatchLoss() {
@@ -53,6 +60,23 @@ public class MaskedPatchLoss extends ParameterlessLoss {
         setPatches(patches);
         setWidth(width);
         setWeight(weight);
+    }
+
+    /** D transformed versions per source image (consecutive rows); 1 = none. */
+    public MaskedPatchLoss withVersions(int versions) {
+        setVersions(versions);
+        return this;
+    }
+
+    public int getVersions() {
+        return versions;
+    }
+
+    public void setVersions(int versions) {
+        if (versions < 1) {
+            throw new IllegalArgumentException(NAME + ": versions per source image D must be >= 1, got " + versions);
+        }
+        this.versions = versions;
     }
 
     public int getPatches() {
@@ -104,13 +128,34 @@ public class MaskedPatchLoss extends ParameterlessLoss {
         SDVariable s = sd.mmul(unitRows(sd, pred, width, dt), unitRows(sd, target, width, dt), false, true, false)
                 .add(1.0).div(2.0);                                                            // [BM, BM] in [0, 1]
         SDVariable w = sd.reshape(labels.castTo(dt), -1);                                      // [BM]
-        SDVariable eye = sd.math().diag(sd.onesLike(w));                                        // [BM, BM]
-        SDVariable positive = sd.math().log(s.mul(eye).sum(1).add(LOG_EPS));                   // [BM]
-        SDVariable negative = sd.math().log(s.rsub(1.0).add(LOG_EPS)).mul(eye.rsub(1.0)).sum(1);
+        SDVariable same = positives(sd, w, dt);                                                 // [BM, BM]
+        SDVariable positive = sd.math().log(s.add(LOG_EPS)).mul(same).sum(1);                  // [BM]
+        SDVariable negative = sd.math().log(s.rsub(1.0).add(LOG_EPS)).mul(same.rsub(1.0)).sum(1);
         SDVariable perRow = positive.add(negative).mul(w);
         SDVariable rows = n.mul(patches);                                                      // B M
         SDVariable loss = perRow.sum().neg().mul(weight).div(rows.mul(w.sum()));
         return loss.mul(n);
+    }
+
+    /**
+     * 1 where rows r and c (r = i M + j) are the same position of the same source: the identity for
+     * D = 1, else also the other versions' patch at that position.
+     */
+    private SDVariable positives(SameDiff sd, SDVariable w, DataType dt) {
+        if (versions == 1) {
+            return sd.math().diag(sd.onesLike(w));
+        }
+        SDVariable idx = sd.cumsum(sd.onesLike(w), false, false, 0).sub(1.0);                  // 0 .. BM-1
+        SDVariable source = sd.math().floor(idx.div((double) patches * versions));
+        SDVariable position = idx.sub(sd.math().floor(idx.div(patches)).mul(patches));
+        SDVariable sr = sd.reshape(source, -1, 1);
+        SDVariable sc = sd.reshape(source, 1, -1);
+        SDVariable pr = sd.reshape(position, -1, 1);
+        SDVariable pc = sd.reshape(position, 1, -1);
+        // |a - b| < 0.5 as 1 - min(|a - b|, 1): integers, so exactly 1 when equal and 0 otherwise
+        SDVariable sameSource = sd.math().abs(sr.sub(sc)).rsub(1.0);
+        SDVariable samePosition = sd.math().abs(pr.sub(pc)).rsub(1.0);
+        return sd.nn().relu(sameSource, 0.0).mul(sd.nn().relu(samePosition, 0.0));
     }
 
     @Override
@@ -123,6 +168,10 @@ public class MaskedPatchLoss extends ParameterlessLoss {
         if (input.rank() != 2 || input.size(1) != 2L * patches * width) {
             throw new IllegalArgumentException(NAME + ": input must be [B, 2 M K] = [B, " + 2L * patches * width
                     + "] (predictions, then targets), got " + Arrays.toString(input.shape()));
+        }
+        if (input.size(0) % versions != 0) {
+            throw new IllegalArgumentException(NAME + ": " + input.size(0) + " rows are not whole sources of D = "
+                    + versions + " versions");
         }
         if (labels == null || labels.rank() != 2 || labels.size(0) != input.size(0) || labels.size(1) != patches) {
             throw new IllegalArgumentException(NAME + ": labels must be the mask [B, M] = [" + input.size(0) + ", "
@@ -148,16 +197,16 @@ public class MaskedPatchLoss extends ParameterlessLoss {
     @Override
     public boolean equals(Object o) {
         return o instanceof MaskedPatchLoss other && super.equals(o) && patches == other.patches
-                && width == other.width && weight == other.weight;
+                && width == other.width && weight == other.weight && versions == other.versions;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), patches, width, weight);
+        return Objects.hash(super.hashCode(), patches, width, weight, versions);
     }
 
     @Override
     public String toString() {
-        return "MaskedPatchLoss(M=" + patches + ", K=" + width + ", alpha=" + weight + ")";
+        return "MaskedPatchLoss(M=" + patches + ", K=" + width + ", alpha=" + weight + ", D=" + versions + ")";
     }
 }

@@ -352,5 +352,28 @@ class PatchMethodsTest extends SparkTestBase {
         assertEquals(3, dv2("double-view", false).configuration(ModelSpec.of("conv4", 0.25, 8, 8, new Adam(1e-3)), 7)
                 .getNetworkOutputs().size() + 1, "L_mp and the patch vocabulary");
         assertThrows(UserError.class, () -> dv2("vocabulary", "maybe"));
+
+        // transformed positives: D = 2 versions of each image, consecutive, each masked on its own
+        Selfie two = dv2("versions", 2);
+        assertEquals(34, two.rowsPerImage(AUG));
+        ImagePatcher twoCuts = new ImagePatcher(two.patchSettings(AUG, 1));
+        List<List<PatchRecord>> pairs = new ArrayList<>();
+        for (ImageRecord img : images(4)) {
+            pairs.add(twoCuts.patch(img));
+        }
+        assertEquals(2, pairs.get(0).size());
+        MultiDataSet dd = two.assemblePatches(pairs, mean, std, new SplittableRandom(5));
+        assertArrayEquals(new long[] {4 * 2 * 17, 3, 8, 8}, dd.getFeatures(0).shape());
+        assertArrayEquals(new long[] {8, 16}, dd.getLabels(0).shape());
+        float[] v1 = new float[3 * 64];
+        PatchClassifier.patchTensor(pairs.get(1).get(1), 7, mean, std, v1, 0);
+        assertArrayEquals(v1, dd.getFeatures(0).get(org.nd4j.linalg.indexing.NDArrayIndex.point((1 * 2 + 1) * 17 + 7))
+                .dup().reshape(3 * 64).toFloatVector(), "version 1 of image 1 at rows (1 D + 1) T ..");
+        ComputationGraph gg = two.build(ModelSpec.of("conv4", 0.25, 8, 8, new Adam(3e-3)), 7);
+        double s0 = gg.score(dd);
+        for (int step = 0; step < 5; step++) {
+            gg.fit(two.assemblePatches(pairs, mean, std, new SplittableRandom(50 + step)));
+        }
+        assertTrue(Double.isFinite(s0) && gg.score(dd) < s0, "D = 2 trains: " + s0 + " -> " + gg.score(dd));
     }
 }

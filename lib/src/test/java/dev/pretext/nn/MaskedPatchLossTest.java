@@ -33,6 +33,11 @@ class MaskedPatchLossTest {
 
     /** L_mp in plain double precision, from the paper's formula (the class javadoc). */
     static double reference(double[][] x, double[][] mask, int m, int k, double alpha) {
+        return reference(x, mask, m, k, alpha, 1);
+    }
+
+    /** With D versions per source (consecutive rows): the same position of the same source is a positive. */
+    static double reference(double[][] x, double[][] mask, int m, int k, double alpha, int versions) {
         int b = x.length;
         int rows = b * m;
         double[][] pred = new double[rows][k];
@@ -54,7 +59,8 @@ class MaskedPatchLossTest {
             masked++;
             for (int c = 0; c < rows; c++) {
                 double s = (cos(pred[r], target[c]) + 1) / 2;
-                sum += r == c ? Math.log(s + MaskedPatchLoss.LOG_EPS) : Math.log(1 - s + MaskedPatchLoss.LOG_EPS);
+                boolean positive = r / (m * versions) == c / (m * versions) && r % m == c % m;
+                sum += positive ? Math.log(s + MaskedPatchLoss.LOG_EPS) : Math.log(1 - s + MaskedPatchLoss.LOG_EPS);
             }
         }
         return -alpha * sum / ((double) rows * masked);
@@ -119,6 +125,26 @@ class MaskedPatchLossTest {
     }
 
     @Test
+    void transformedVersionsAddTheSamePositionAsPositives() {
+        Random r = new Random(8);
+        for (int[] bmkd : new int[][] {{4, 4, 3, 2}, {6, 5, 2, 3}, {4, 1, 3, 4}}) {
+            int b = bmkd[0];
+            int m = bmkd[1];
+            int k = bmkd[2];
+            int d = bmkd[3];
+            MaskedPatchLoss loss = new MaskedPatchLoss(m, k, 8).withVersions(d);
+            double[][] x = randn(r, b, 2 * m * k);
+            double[][] mask = mask(r, b, m, 1);
+            double expected = reference(x, mask, m, k, 8, d);
+            assertTrue(Math.abs(expected - reference(x, mask, m, k, 8, 1)) > 1e-6, "D changes the loss");
+            assertEquals(expected, score(lossOnly(loss, DataType.DOUBLE), x, mask, DataType.DOUBLE), 1e-9,
+                    "B=" + b + " M=" + m + " D=" + d);
+        }
+        assertThrows(IllegalArgumentException.class, () -> score(lossOnly(new MaskedPatchLoss(2, 2, 1).withVersions(2),
+                DataType.DOUBLE), randn(new Random(1), 3, 8), new double[][] {{1, 0}, {0, 1}, {1, 0}}, DataType.DOUBLE));
+    }
+
+    @Test
     void perfectPredictionsOfOrthogonalPatchesScoreNearZero() {
         // Every target orthogonal to every other (one-hot), predictions equal to their targets: |P^, P| = 1,
         // |P^, P_other| = 1/2 -> the loss is -alpha * (B M - 1) log(1/2) / (B M): the floor of this loss.
@@ -145,13 +171,14 @@ class MaskedPatchLossTest {
         try {
             int m = 3;
             int k = 2;
+            for (int versions : new int[] {1, 3}) {
             ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder()
                     .dataType(DataType.DOUBLE).seed(7).updater(new NoOp()).weightInit(WeightInit.XAVIER)
                     .graphBuilder()
                     .addInputs("x").setInputTypes(InputType.feedForward(5))
                     .addLayer("proj", new DenseLayer.Builder().nOut(2L * m * k).activation(Activation.TANH).build(),
                             "x")
-                    .addLayer("loss", new MaskedPatchLoss(m, k, 8), "proj")
+                    .addLayer("loss", new MaskedPatchLoss(m, k, 8).withVersions(versions), "proj")
                     .setOutputs("loss").build());
             g.init();
             Random r = new Random(9);
@@ -159,7 +186,8 @@ class MaskedPatchLossTest {
             double[][] mask = mask(r, 3, m, 1);
             assertTrue(GradientCheckUtil.checkGradients(new GradientCheckUtil.GraphConfig().net(g)
                     .inputs(new INDArray[] {Nd4j.create(x)}).labels(new INDArray[] {Nd4j.create(mask)})
-                    .epsilon(1e-6).maxRelError(1e-5).minAbsoluteError(1e-9)));
+                    .epsilon(1e-6).maxRelError(1e-5).minAbsoluteError(1e-9)), "D = " + versions);
+            }
         } finally {
             Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
         }
