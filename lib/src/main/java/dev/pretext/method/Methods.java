@@ -73,7 +73,8 @@ public final class Methods {
                 + " method.selfie.masked of the 16 masked per image and step", Selfie.KEYS, Selfie::new));
         add(new Entry(Selfie.DV2, "DV2: Selfie plus the double view (the whole image through the same patch network,"
                 + " L_mi against the transformer's [IMG] output) and dynamic vocabularies of patches and images"
-                + " (Double View with Dynamic Vocabulary); hybrid self-attention and transformed positives not built",
+                + ", the hybrid self-attention among visible patches between conv stages and transformed positives"
+                + " (Double View with Dynamic Vocabulary)",
                 "patches: 4 x 4 grid of one augment.* view per image, plus the whole view pooled to a patch's size;"
                 + " paramavg with 1 worker (the vocabularies)", Selfie.DV2_KEYS, Selfie::dv2));
         add(new Entry(Rotation.NAME, "Rotation: 4-way softmax cross-entropy of a classifier head predicting the"

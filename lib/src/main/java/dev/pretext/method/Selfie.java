@@ -49,9 +49,11 @@ import org.nd4j.linalg.factory.Nd4j;
  *       all predicted: -alpha_mi / N^2 (sum log|I^_i, I_i| + sum_{i != j} log(1 - |I^_i, I_j|)));</li>
  *   <li>{@code vocabulary}: two {@link DynamicVocabularyLoss}es, one over the masked patches'
  *       (prediction, target) pairs (alpha_vp) and, with the double view, one over the images' (alpha_vi).</li>
+ *   <li>{@code hybrid}: a {@link dev.pretext.nn.PatchAttention} after conv stages 2.. of the patch
+ *       network, among the visible patches of each image (masked patches and the whole view hidden);</li>
+ *   <li>{@code versions} D &gt; 1: transformed positives, D views of each image whose same-position
+ *       patches (and whole views) are extra positives ({@link MaskedPatchLoss#withVersions}).</li>
  * </ul>
- * Not built: the hybrid architecture (self-attention between conv stages that masked patches must
- * not reach) and the transformed positives (patches of D transformed versions).
  * All outputs have one row per image: DL4J divides every output's gradient by the first output's rows.
  */
 public final class Selfie implements PatchMethod {
