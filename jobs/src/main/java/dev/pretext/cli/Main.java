@@ -17,7 +17,8 @@ public final class Main {
         for (Command c : new Command[]{
                 new QuickstartCommand(), new PipelineCommand(), new SynthCommand(), new IngestCommand(),
                 new AugmentCommand(), new PretrainCommand(), new FeaturesCommand(), new ProbeCommand(), new FinetuneCommand(), new PatchesCommand(), new DescribeCommand(), new InspectCommand(),
-                new BenchCommand(), new MethodsCommand(), new CompareCommand(), new ReportCommand(), new ExportCommand()}) {
+                new BenchCommand(), new MethodsCommand(), new CompareCommand(), new ReportCommand(), new ExportCommand(),
+                new RetrainCommand(), new RegistryCommand()}) {
             COMMANDS.put(c.name(), c);
         }
     }
