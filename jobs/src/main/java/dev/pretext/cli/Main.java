@@ -36,7 +36,7 @@ public final class Main {
                     AugmentCommand.class, PretrainCommand.class, FeaturesCommand.class, ProbeCommand.class,
                     FinetuneCommand.class, PatchesCommand.class, DescribeCommand.class, InspectCommand.class,
                     BenchCommand.class, MethodsCommand.class, CompareCommand.class, ReportCommand.class,
-                    ExportCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
+                    ExportCommand.class, RetrainCommand.class, RegistryCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
     static final class Root extends PretextCommand {
         @Override
         public Integer call() {

@@ -175,6 +175,16 @@ public final class PretrainStage {
     /** {@link #run(SparkSession, PretextConfig, String, String, Path, boolean)} into a run directory on any file system. */
     public static RunSummary run(SparkSession spark, PretextConfig cfg, String imagesDir, String viewsDir,
                                  FsDir runDir, boolean resume) {
+        return run(spark, cfg, imagesDir, viewsDir, runDir, resume, net -> { });
+    }
+
+    /**
+     * As above; {@code initialise} is given the freshly built network before training starts (and
+     * before a resume loads a checkpoint into it): {@code retrain} loads the champion's weights and
+     * optimiser state there ({@link Retrain#warmStart}).
+     */
+    public static RunSummary run(SparkSession spark, PretextConfig cfg, String imagesDir, String viewsDir,
+                                 FsDir runDir, boolean resume, java.util.function.Consumer<ComputationGraph> initialise) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         PretextMethod method = cfg.method();
         method.refusal(cfg.trainer, cfg.workers).ifPresent(why -> {
@@ -232,6 +242,7 @@ public final class PretrainStage {
                 method.name(), cfg.backbone, cfg.width, net.numParams(), source.imagesPerEpoch(), batchesPerEpoch,
                 cfg.batchSize, cfg.trainer, cfg.workers, cfg.epochs,
                 cfg.maxSeconds > 0 ? ", budget " + (long) cfg.maxSeconds + " s" : "");
+        initialise.accept(net);
         MultiDataSet monitor = source.epoch(0).first();
         TrainerSettings settings = TrainerSettings.of(cfg.workers, views * cfg.batchSize)
                 .withAveragingFrequency(cfg.averagingFrequency).withSeed(cfg.seed).withHooks(method.stepHooks());

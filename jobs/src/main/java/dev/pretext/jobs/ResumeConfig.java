@@ -22,7 +22,7 @@ import java.util.TreeSet;
 public final class ResumeConfig {
     /** Keys (exact, or prefixes ending in '.') that may change when a run resumes. */
     public static final List<String> MAY_CHANGE = List.of("train.epochs", "train.max-seconds", "eval.", "spark.",
-            "run.dir", "run.id", "describe.", "patches.");
+            "run.dir", "run.id", "describe.", "patches.", "retrain.");
 
     private ResumeConfig() {
     }

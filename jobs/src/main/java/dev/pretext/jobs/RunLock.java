@@ -86,6 +86,14 @@ public final class RunLock implements AutoCloseable {
 
     /** {@link #acquire(Path, String)} for a run directory on any Hadoop file system. */
     public static RunLock acquire(FsDir runDir, String runName) {
+        return acquireFor(runDir, "run " + runName);
+    }
+
+    /**
+     * The lock of any directory that one process at a time may write ({@code <dir>/.lock}), e.g. a
+     * model registry; {@code subject} is how messages name it ("registry hdfs://nn/reg").
+     */
+    public static RunLock acquireFor(FsDir runDir, String subject) {
         FsDir file = runDir.child(FILE);
         Owner me = new Owner(ProcessHandle.current().pid(), thisHost(),
                 Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
@@ -99,29 +107,29 @@ public final class RunLock implements AutoCloseable {
             Optional<Owner> owner = Owner.parse(existing);
             if (owner.isPresent() && owner.get().deadOnThisHost()) {
                 if (takeOver(runDir, file, existing, content)) {
-                    System.err.printf("run %s: took over the lock of a process that is gone (pid %d, host %s, since %s)%n",
-                            runName, owner.get().pid(), owner.get().host(), owner.get().since());
+                    System.err.printf("%s: took over the lock of a process that is gone (pid %d, host %s, since %s)%n",
+                            subject, owner.get().pid(), owner.get().host(), owner.get().since());
                     return new RunLock(file, content);
                 }
                 existing = read(file);
                 owner = Owner.parse(existing);
             }
-            throw inUse(runName, file, owner);
+            throw inUse(subject, file, owner);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot lock the run directory " + runDir, e);
+            throw new UncheckedIOException("cannot lock " + subject + " (" + runDir + ")", e);
         }
     }
 
-    private static UserError inUse(String runName, FsDir file, Optional<Owner> owner) {
+    private static UserError inUse(String subject, FsDir file, Optional<Owner> owner) {
         if (owner.isEmpty()) {
             // being written this instant, or not ours: either way another process claims the run
-            return new UserError("run " + runName + " is in use by another process (" + file
+            return new UserError(subject + " is in use by another process (" + file
                     + " exists; delete it if no process uses the run)");
         }
         Owner o = owner.get();
         String hint = o.host().equals(thisHost()) ? ""
                 : "; if that process is gone, delete " + file;
-        return new UserError("run " + runName + " is in use by another process (pid " + o.pid() + ", host " + o.host()
+        return new UserError(subject + " is in use by another process (pid " + o.pid() + ", host " + o.host()
                 + ", since " + o.since() + ")" + hint);
     }
 

@@ -119,6 +119,13 @@ public final class PretextConfig implements Serializable {
     public final int readBatchMb;
     public final int rawPixelsSize;
 
+    /** {@code retrain.*}: the promotion gate and registry of {@code bin/pretext retrain}. */
+    public final String retrainMetric;
+    public final double retrainMargin;
+    public final int retrainKeep;
+    public final boolean retrainWarmStart;
+    public final String retrainHoldout;
+
     /** {@code eval.finetune.fractions}: labelled fractions to fine-tune on in the pipeline (empty = off). */
     public final List<Double> finetuneFractions;
     public final int finetuneEpochs;
@@ -282,6 +289,12 @@ public final class PretextConfig implements Serializable {
         finetuneCropScaleMin = dblIn(c, "eval.finetune.augment.crop-scale-min", 0.01, 1);
         finetuneCropScaleMax = dblIn(c, "eval.finetune.augment.crop-scale-max", finetuneCropScaleMin, 1);
         finetuneFlipP = dblIn(c, "eval.finetune.augment.flip-p", 0, 1);
+
+        retrainMetric = oneOf(c, "retrain.metric", List.of("linear_top1", "linear_top5", "knn_top1"));
+        retrainMargin = dblIn(c, "retrain.margin", -1, 1);
+        retrainKeep = intIn(c, "retrain.keep", 1, 100_000);
+        retrainWarmStart = get(c, "retrain.warm-start", () -> c.getBoolean("retrain.warm-start"), "true or false");
+        retrainHoldout = c.getString("retrain.holdout");
 
         sparkMaster = c.getString("spark.master");
     }
