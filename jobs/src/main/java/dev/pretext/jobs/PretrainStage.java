@@ -159,6 +159,10 @@ public final class PretrainStage {
         KnnMonitor m = KnnMonitor.sample(ImagesTable.read(spark, imagesDir), cfg.testSplit, cfg.monitorTrainImages,
                 cfg.monitorTestImages, cfg.seed, PixelNormalization.of(cfg.mean, cfg.std), method.encoderLayer(),
                 Math.min(cfg.knnK, 20), cfg.knnTemperature);
+        // a training graph with inputs besides the image (Selfie's keep mask; DV2's self-attention) embeds
+        // whole images through the method's evaluation graph
+        m.withView((trained, h, w) -> trained.getNumInputArrays() == 1 ? trained
+                : method.evaluationGraph(trained, cfg.backbone, cfg.width, h, w));
         System.err.printf("pretrain: %s (sampled in %.1f s)%n", m, (System.nanoTime() - t0) / 1e9);
         return m;
     }

@@ -75,6 +75,9 @@ class PatchMethodsCommandTest {
         }
         if (method.equals("selfie") || method.equals("dv2")) {
             a.addAll(List.of("--set", "method." + method + ".projection=16", "--set", "method." + method + ".layers=1"));
+            // the kNN monitor embeds whole images through the method's evaluation graph (the training
+            // graph has a second input, and DV2's self-attention wants whole sets of patches)
+            a.addAll(List.of("--set", "eval.monitor.train-images=16", "--set", "eval.monitor.test-images=16"));
         }
         if (method.equals("dv2")) {
             a.addAll(List.of("--set", "method.dv2.vocabulary-size=64", "--set", "train.workers=1"));

@@ -39,6 +39,23 @@ public final class KnnMonitor implements EncoderMonitor {
     private final int k;
     private final double temperature;
     private final int numClasses;
+    /** The graph that embeds whole images, from the training graph (the method's evaluation view). */
+    private EncoderView view = (trained, height, width) -> trained;
+
+    /** A method's whole-image encoder from its training graph (see PretextMethod.evaluationGraph). */
+    @FunctionalInterface
+    public interface EncoderView {
+        ComputationGraph apply(ComputationGraph trained, int height, int width);
+    }
+
+    /**
+     * Embeds with {@code view}'s graph instead of the training graph itself; either way only the
+     * encoder sub-graph up to the layer runs when the graph has other inputs than the image.
+     */
+    public KnnMonitor withView(EncoderView view) {
+        this.view = view;
+        return this;
+    }
 
     KnnMonitor(INDArray bank, int[] bankLabels, INDArray queries, int[] queryLabels, String layer, int k,
                double temperature) {
@@ -120,7 +137,11 @@ public final class KnnMonitor implements EncoderMonitor {
     }
 
     @Override
-    public double evaluate(ComputationGraph net) {
+    public double evaluate(ComputationGraph training) {
+        ComputationGraph net = view.apply(training, (int) bank.size(2), (int) bank.size(3));
+        if (net.getNumInputArrays() > 1) {
+            net = EncoderSubgraph.extract(net, List.of(layer));
+        }
         float[][] b = unitRows(embed(net, bank));
         float[][] q = unitRows(embed(net, queries));
         int correct = 0;
