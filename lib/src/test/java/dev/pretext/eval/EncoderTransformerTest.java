@@ -225,6 +225,28 @@ class EncoderTransformerTest extends SparkTestBase {
     }
 
     @Test
+    void fromAModelZipTheLayerIsTheEmbeddingAndTheInputX255() throws Exception {
+        Path zip = tmp.resolve("graph.zip");
+        org.deeplearning4j.util.ModelSerializer.writeModel(graph, zip.toFile(), false);
+        EncoderTransformer enc = EncoderTransformer.fromModel(zip.toString(), 8, 8);
+        assertEquals("embedding", enc.getLayer());
+        assertArrayEquals(new double[]{0, 0, 0}, enc.getMean(), 0.0);
+        assertArrayEquals(new double[]{1, 1, 1}, enc.getStd(), 0.0);
+        Dataset<Row> images = TestImages.table(spark, rows.subList(0, 6), 1);
+        Map<String, double[]> want = new HashMap<>();
+        for (Row r : EncoderTransformer.of(graph, "embedding", PixelNormalization.unit(3)).transform(images)
+                .select("id", "features").collectAsList()) {
+            want.put(r.getString(0), ((Vector) r.get(1)).toArray());
+        }
+        for (Row r : enc.transform(images).select("id", "features").collectAsList()) {
+            assertArrayEquals(want.get(r.getString(0)), ((Vector) r.get(1)).toArray(), 0.0, r.getString(0));
+        }
+        UserError missing = assertThrows(UserError.class,
+                () -> EncoderTransformer.fromModel(tmp.resolve("nothing").toString(), 8, 8));
+        assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+    }
+
+    @Test
     void badInputIsAUserErrorNamingTheColumnOrRecord() {
         Dataset<Row> images = TestImages.table(spark, rows.subList(0, 2), 1);
         UserError noColumn = assertThrows(UserError.class, () -> encoder().setInputCol("pixels").transform(images));
