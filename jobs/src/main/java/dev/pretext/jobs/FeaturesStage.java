@@ -6,6 +6,7 @@ import dev.pretext.data.ImagesTable;
 import dev.pretext.data.Manifest;
 import dev.pretext.data.TableCommit;
 import dev.pretext.eval.EncoderFeatures;
+import dev.pretext.eval.EncoderTransformer;
 import dev.pretext.eval.FeatureTable;
 import dev.pretext.eval.PixelFeatures;
 import dev.pretext.eval.PixelNormalization;
@@ -38,6 +39,8 @@ public final class FeaturesStage {
     public static final String RANDOM_INIT = "random_init";
     public static final String RAW_PIXELS = "raw_pixels";
     public static final int BATCH = 256;
+    /** The run's folder of the pre-trained encoder and its linear probe as one MLlib PipelineModel. */
+    public static final String SPARK_ML = "spark-ml";
 
     private FeaturesStage() {
     }
@@ -73,6 +76,18 @@ public final class FeaturesStage {
             method = method.withRepresentationWidths(ones);
         }
         return PretrainStage.buildNet(cfg, method, height, width, 1, 0);
+    }
+
+    /**
+     * The run's encoder as the Spark ML stage that computes its features table
+     * ({@link EncoderTransformer}): the method's evaluation graph and layer over {@code trained},
+     * the config's normalisation, {@link #BATCH} images per forward pass.
+     */
+    public static EncoderTransformer encoder(PretextConfig cfg, ComputationGraph trained, int height, int width) {
+        PretextMethod method = cfg.method();
+        ComputationGraph eval = method.evaluationGraph(trained, cfg.backbone, cfg.width, height, width);
+        return EncoderTransformer.of(eval, method.evaluationLayer(),
+                new PixelNormalization(toDouble(cfg.mean), toDouble(cfg.std))).setBatchSize(BATCH);
     }
 
     /** Computes one representation's features and commits them as a table under {@code out}. */

@@ -255,8 +255,29 @@ public final class Pipeline {
         FeaturesStage.write(spark, name, labelled, net, cfg, out, true);
         long tp = System.nanoTime();
         timings.put("features_" + name, (tp - tf) / 1e9);
-        results.put(name, ProbeStage.run(spark, cfg, out));
+        java.util.function.Consumer<dev.pretext.eval.LinearProbeModel> fitted = m -> { };
+        if (FeaturesStage.PRETRAINED.equals(name)) {
+            Row first = labelled.select("height", "width").first();
+            ComputationGraph trained = net;
+            fitted = m -> saveSparkMl(trained, first.getInt(0), first.getInt(1), m);
+        }
+        results.put(name, ProbeStage.run(spark, cfg, out, fitted));
         timings.put("probe_" + name, (System.nanoTime() - tp) / 1e9);
+    }
+
+    /**
+     * {@code <run>/spark-ml/}: the pre-trained encoder and its fitted linear probe as one MLlib
+     * {@code PipelineModel} (images in, features and predictions out). A failure to save it is a
+     * note, not a failed evaluation.
+     */
+    private void saveSparkMl(ComputationGraph trained, int height, int width, dev.pretext.eval.LinearProbeModel probe) {
+        FsDir target = runDir.child(FeaturesStage.SPARK_ML);
+        try {
+            FeaturesStage.encoder(cfg, trained, height, width).withProbe(probe).write().overwrite().save(target.uri());
+            System.err.println("pipeline: encoder + linear probe as a Spark ML PipelineModel -> " + target);
+        } catch (IOException | RuntimeException e) {
+            System.err.println("pipeline: note: the Spark ML model was not saved to " + target + ": " + e);
+        }
     }
 
     /** The images table to train on: data.table, or data.input ingested, or synthetic data ingested. */

@@ -27,6 +27,12 @@ public final class ProbeStage {
     }
 
     public static EvalReport run(SparkSession spark, PretextConfig cfg, String featuresDir) {
+        return run(spark, cfg, featuresDir, m -> { });
+    }
+
+    /** As above, handing the fitted linear probe to {@code fitted}. */
+    public static EvalReport run(SparkSession spark, PretextConfig cfg, String featuresDir,
+                                 java.util.function.Consumer<dev.pretext.eval.LinearProbeModel> fitted) {
         // Not cached: the probe and kNN persist what they need; a bounded batch for wide vectors.
         Dataset<Row> features = FeatureTable.read(spark, featuresDir, (long) cfg.readBatchMb << 20);
         List<Row> layers = features.select(FeatureTable.LAYER).distinct().collectAsList();
@@ -34,7 +40,7 @@ public final class ProbeStage {
         System.err.printf("probe: %s (%s): linear probe over %d regularisation values + refit, then kNN...%n",
                 featuresDir, layer, cfg.regGrid.length);
         long t0 = System.nanoTime();
-        EvalReport r = evaluation(cfg).run(features, layer, "train", cfg.testSplit);
+        EvalReport r = evaluation(cfg).run(features, layer, "train", cfg.testSplit, fitted);
         System.err.printf("probe: %s (%s): linear top-1 %.3f, top-5 %.3f, kNN top-1 %.3f in %.1f s%n",
                 featuresDir, layer, r.linearTop1(), r.linearTop5(), r.knnTop1(), (System.nanoTime() - t0) / 1e9);
         return r;

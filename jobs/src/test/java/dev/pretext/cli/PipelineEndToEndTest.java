@@ -8,12 +8,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.pretext.eval.EncoderTransformer;
+import dev.pretext.spark.SparkSessions;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -142,6 +152,47 @@ class PipelineEndToEndTest {
         for (String c : List.of("quickstart", "pipeline", "synth", "ingest", "augment", "pretrain", "features", "probe",
                 "inspect", "bench")) {
             assertEquals(0, Main.run(new String[]{c, "--help"}), c);
+        }
+    }
+
+    @Test
+    @Order(5)
+    void theRunsEncoderAsASparkMlTransformerGivesTheFeaturesTableAndItsSavedProbeTheReportedAccuracy()
+            throws Exception {
+        Path run = dir.resolve("runs/e2e");
+        JsonNode report = new ObjectMapper().readTree(run.resolve("report.json").toFile());
+        SparkSession spark = SparkSessions.getOrCreate("local[2]", "e2e-spark-ml");
+        try {
+            Dataset<Row> images = spark.read().parquet(run.resolve("images").toString())
+                    .where("label >= 0 AND split IN ('train', 'test')");
+            Map<String, double[]> table = new HashMap<>();
+            for (Row r : spark.read().parquet(run.resolve("features/pretrained").toString())
+                    .select("id", "vector").collectAsList()) {
+                table.put(r.getString(0), ((Vector) r.get(1)).toArray());
+            }
+            // the run directory as a Transformer: its latest checkpoint, the method's encoder, the run's normalisation
+            EncoderTransformer encoder = EncoderTransformer.fromModel(run.toString(), 32, 32);
+            assertEquals("embedding", encoder.getLayer());
+            List<Row> vectors = encoder.transform(images).select("id", "features").collectAsList();
+            assertEquals(table.size(), vectors.size());
+            assertEquals(320, vectors.size());
+            for (Row r : vectors) {
+                assertArrayEquals(table.get(r.getString(0)), ((Vector) r.get(1)).toArray(), 1e-6, r.getString(0));
+            }
+            // the pipeline saved encoder + fitted linear probe as one MLlib PipelineModel
+            PipelineModel model = PipelineModel.load(run.resolve("spark-ml").toString());
+            assertInstanceOf(EncoderTransformer.class, model.stages()[0]);
+            EncoderTransformer saved = (EncoderTransformer) model.stages()[0];
+            assertArrayEquals(encoder.getMean(), saved.getMean(), 0.0);
+            assertArrayEquals(encoder.getStd(), saved.getStd(), 0.0);
+            List<Row> predicted = model.transform(images.where("split = 'test'")).select("label", "prediction")
+                    .collectAsList();
+            assertEquals(64, predicted.size());
+            long right = predicted.stream().filter(r -> r.getInt(0) == (int) r.getDouble(1)).count();
+            assertEquals(report.path("probe").path("linear_top1").asDouble(), right / 64.0, 1e-9,
+                    "the saved PipelineModel predicts as the run's linear probe did");
+        } finally {
+            spark.stop();
         }
     }
 

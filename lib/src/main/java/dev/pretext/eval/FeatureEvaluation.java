@@ -29,6 +29,12 @@ public final class FeatureEvaluation {
     }
 
     public EvalReport run(Dataset<Row> features, String layer, String trainSplit, String testSplit) {
+        return run(features, layer, trainSplit, testSplit, m -> { });
+    }
+
+    /** As above, handing the fitted linear probe to {@code fitted} (e.g. to save it) before kNN runs. */
+    public EvalReport run(Dataset<Row> features, String layer, String trainSplit, String testSplit,
+                          java.util.function.Consumer<LinearProbeModel> fitted) {
         FeatureTable.requireSchema(features, "features table");
         Dataset<Row> ofLayer = features.where(col(FeatureTable.LAYER).equalTo(layer));
         // Not persisted here: the probe and kNN each persist the projection they need (serialized,
@@ -43,6 +49,7 @@ public final class FeatureEvaluation {
         }
         LinearProbeModel model = probe.fit(train);
         ProbeScores linear = model.evaluate(test);
+        fitted.accept(model);
         KnnScores nn = knn.evaluate(train, test);
         ConfusionMatrix confusion = model.numClasses() > ConfusionMatrix.MAX_CLASSES ? null
                 : ConfusionMatrix.of(model.transform(test), FeatureTable.LABEL, "prediction", model.numClasses());

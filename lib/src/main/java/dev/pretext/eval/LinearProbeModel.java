@@ -105,6 +105,20 @@ public final class LinearProbeModel extends Model<LinearProbeModel> {
 
     public StandardScalerModel scaler() { return scaler; }
 
+    /**
+     * The probe as plain MLlib stages for a user's {@code PipelineModel}: the scaler
+     * ({@code featuresCol} to {@code scaled_<featuresCol>}) and the logistic regression on it
+     * ({@code prediction}, {@code probability}, {@code rawPrediction}); copies, this model is unchanged.
+     */
+    public org.apache.spark.ml.Transformer[] mllibStages(String featuresCol) {
+        String scaled = "scaled_" + featuresCol;
+        StandardScalerModel s = scaler.copy(ParamMap.empty()).setInputCol(featuresCol).setOutputCol(scaled);
+        LogisticRegressionModel r = regression.copy(ParamMap.empty());
+        r.setFeaturesCol(scaled).setPredictionCol("prediction").setProbabilityCol("probability")
+                .setRawPredictionCol("rawPrediction");
+        return new org.apache.spark.ml.Transformer[]{s, r};
+    }
+
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
         transformSchema(dataset.schema());
