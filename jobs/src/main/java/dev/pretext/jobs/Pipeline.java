@@ -234,7 +234,15 @@ public final class Pipeline {
             String alias = name.substring(FeaturesStage.PRETRAINED.length() + 1);
             String out = featuresDir + "/" + name;
             long tf = System.nanoTime();
-            FeaturesStage.write(spark, name, labelled, FeaturesStage.pretrained(runDir),
+            ComputationGraph trained = FeaturesStage.pretrained(runDir);
+            if (trained.getNumInputArrays() > 1) {
+                // inputs besides the image (Selfie's keep mask; DV2's self-attention between stages): the
+                // stages of the method's whole-image encoder
+                Row first = labelled.select("height", "width").first();
+                trained = cfg.method().evaluationGraph(trained, cfg.backbone, cfg.width, first.getInt(0),
+                        first.getInt(1));
+            }
+            FeaturesStage.write(spark, name, labelled, trained,
                     dev.pretext.nn.Backbones.layer(cfg.backbone, alias), true, cfg, out, true);
             long tp = System.nanoTime();
             timings.put("features_" + name, (tp - tf) / 1e9);

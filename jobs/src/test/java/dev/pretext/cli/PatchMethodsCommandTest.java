@@ -30,6 +30,10 @@ class PatchMethodsCommandTest {
         assertEquals(method.equals("context-ae") ? 16 * width : width, r.at("/probe/features").asInt(),
                 "the method's own evaluation encoder");
         assertEquals(r.at("/probe/features").asInt(), r.at("/baselines/random_init/features").asInt());
+        if (method.equals("selfie") || method.equals("dv2")) {
+            assertEquals("complete", r.path("status").asText(), r.toString());
+            assertTrue(r.at("/layers/stage3/linear_top1").isNumber(), r.toString());
+        }
     }
 
     @org.junit.jupiter.api.Test
@@ -78,6 +82,8 @@ class PatchMethodsCommandTest {
             // the kNN monitor embeds whole images through the method's evaluation graph (the training
             // graph has a second input, and DV2's self-attention wants whole sets of patches)
             a.addAll(List.of("--set", "eval.monitor.train-images=16", "--set", "eval.monitor.test-images=16"));
+            // per-stage probes of the whole-image encoder (DV2's stage 3 follows its self-attention)
+            a.addAll(List.of("--set", "eval.layers=[stage2,stage3]"));
         }
         if (method.equals("dv2")) {
             a.addAll(List.of("--set", "method.dv2.vocabulary-size=64", "--set", "train.workers=1"));
