@@ -168,8 +168,9 @@ start() {
     fi
   done
   # What a driver needs to use the cluster as started: one executor per worker with the worker's
-  # cores (Pretext sets the executors' OMP_NUM_THREADS from spark.executor.cores), read by
-  # spark-submit (bin/pretext) from SPARK_CONF_DIR.
+  # cores (Pretext sets the executors' OMP_NUM_THREADS from spark.executor.cores), and no task before
+  # every executor has registered (data-parallel training would otherwise start on fewer workers);
+  # read by spark-submit (bin/pretext) from SPARK_CONF_DIR.
   mkdir -p "$state/conf"
   cat > "$state/conf/spark-defaults.conf" <<EOF
 spark.master                 $master_url
@@ -178,6 +179,8 @@ spark.cores.max              $((n * cores))
 spark.executor.memory        $executor_memory
 spark.driver.host            127.0.0.1
 spark.driver.bindAddress     127.0.0.1
+spark.scheduler.minRegisteredResourcesRatio        1.0
+spark.scheduler.maxRegisteredResourcesWaitingTime  120s
 EOF
   say "master $master_url (web UI port $webui), $n worker(s) x $cores core(s), $memory each; logs and work dirs in $state"
   say "run on it: SPARK_CONF_DIR=$state/conf PRETEXT_MASTER=$master_url bin/pretext ... --set train.workers=$n"
