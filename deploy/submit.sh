@@ -4,18 +4,24 @@
 #   deploy/submit.sh --master k8s://https://HOST:443 --deploy-mode client \
 #       --conf spark.kubernetes.container.image=IMAGE -- pipeline --conf ...
 # Everything before "--" goes to spark-submit; everything after it to Pretext.
-# pipeline, pretrain and features need client mode: the run directory (run.dir: checkpoints, metrics,
-# reports) is written on the driver's local disk (or mount a volume for it in cluster mode). The table
-# commands (ingest, augment, patches, describe) with hdfs:// paths also run in cluster mode.
-# The spark-submit used is $SPARK_SUBMIT, else spark-submit on PATH.
+# In cluster mode, give the run directory on a shared file system (--set run.dir=hdfs://...): the
+# driver's own disk goes with its container. deploy/yarn/submit.sh does that check for YARN.
+# The spark-submit used is $SPARK_SUBMIT, else spark-submit on PATH; the jar is $PRETEXT_JAR, else the
+# shaded jar in jobs/target.
 # The Java 17 flags DL4J + Spark need are passed to driver and executors; Aeron (train.trainer = shared)
 # needs the unblock timeout on both and room in /dev/shm on executors.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-jar=""
-for j in "$root"/jobs/target/pretext-jobs-*-shaded.jar; do
-  if [ -f "$j" ]; then jar="$j"; break; fi
-done
+jar="${PRETEXT_JAR:-}"
+if [ -n "$jar" ] && [ ! -f "$jar" ]; then
+  echo "deploy/submit.sh: PRETEXT_JAR=$jar is not a file" >&2
+  exit 2
+fi
+if [ -z "$jar" ]; then
+  for j in "$root"/jobs/target/pretext-jobs-*-shaded.jar; do
+    if [ -f "$j" ]; then jar="$j"; break; fi
+  done
+fi
 if [ -z "$jar" ]; then
   echo "deploy/submit.sh: no shaded jar in $root/jobs/target; build it with: mvn -B -DskipTests package" >&2
   exit 2
