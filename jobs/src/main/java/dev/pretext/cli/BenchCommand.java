@@ -51,7 +51,7 @@ import java.util.concurrent.TimeUnit;
  */
 @Command(name = "bench",
         header = "measure pre-training, ingest, feature and descriptor throughput (and the PyTorch peer, side by side)",
-        subcommands = {IngestBench.class, DescribeBench.class},
+        subcommands = {IngestBench.class, DescribeBench.class, ProfileBench.class},
         description = """
                 On a fresh synthetic CIFAR-10-format dataset (default 4096 train images): ingest
                 images/s; SimCLR pre-training source images/s (two views each, augmentation included)
