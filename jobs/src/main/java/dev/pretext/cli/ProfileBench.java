@@ -96,6 +96,10 @@ final class ProfileBench extends PretextCommand {
     @Option(names = "--no-peer", description = "Do not profile the PyTorch peer.")
     boolean noPeer;
 
+    @Option(names = "--compare-batch-norm", description = "Also time the fit step with DL4J's own batch norm and"
+            + " ReLU layers against the fused layer (FusedBatchNorm), alternately on the same minibatches.")
+    boolean compareBatchNorm;
+
     @Mixin
     ConfigOptions config;
 
@@ -224,6 +228,9 @@ final class ProfileBench extends PretextCommand {
         System.err.printf(Locale.ROOT, "bench profile: single network: %.1f ms/step = %.1f source images/s (fit %.1f ms)%n",
                 augMs + asmMs + fitMs, batch / ((augMs + asmMs + fitMs) / 1000), fitMs);
 
+        if (compareBatchNorm) {
+            result.put("batch_norm_comparison", compareBatchNorm(cfg, method, mds.subList(warmup, total)));
+        }
         if (!trainer.equals("none")) {
             result.put("trainer", profileTrainer(cfg, method, out, batches));
         }
@@ -236,6 +243,55 @@ final class ProfileBench extends PretextCommand {
         System.out.println(md);
         System.out.println("written: " + out);
         return 0;
+    }
+
+    /**
+     * The fit step of the same network built with {@link dev.pretext.nn.FusedBatchNorm} and with DL4J's
+     * BatchNormalization + ActivationLayer, timed alternately (3 rounds) on the same minibatches so
+     * that other load on the machine hits both alike.
+     */
+    private static Map<String, Object> compareBatchNorm(PretextConfig cfg, PretextMethod method, List<MultiDataSet> mds) {
+        String prop = dev.pretext.nn.FusedBatchNorm.PROPERTY;
+        String before = System.getProperty(prop);
+        ComputationGraph fused;
+        ComputationGraph dl4j;
+        try {
+            System.setProperty(prop, "fused");
+            fused = PretrainStage.buildNet(cfg, method, 32, 32, 1000, 0);
+            System.setProperty(prop, "dl4j");
+            dl4j = PretrainStage.buildNet(cfg, method, 32, 32, 1000, 0);
+        } finally {
+            if (before == null) {
+                System.clearProperty(prop);
+            } else {
+                System.setProperty(prop, before);
+            }
+        }
+        fused.fit(mds.get(0));
+        dl4j.fit(mds.get(0));
+        long fusedNs = 0;
+        long dl4jNs = 0;
+        int n = 0;
+        for (int round = 0; round < 3; round++) {
+            for (MultiDataSet m : mds) {
+                long t0 = System.nanoTime();
+                fused.fit(m);
+                long t1 = System.nanoTime();
+                dl4j.fit(m);
+                long t2 = System.nanoTime();
+                fusedNs += t1 - t0;
+                dl4jNs += t2 - t1;
+                n++;
+            }
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("steps_each", n);
+        r.put("fused_ms_per_step", fusedNs / 1e6 / n);
+        r.put("dl4j_ms_per_step", dl4jNs / 1e6 / n);
+        r.put("speedup", dl4jNs / (double) fusedNs);
+        System.err.printf(Locale.ROOT, "bench profile: fit step, fused batch norm %.1f ms, DL4J batch norm + ReLU %.1f ms"
+                + " (%.2fx), %d steps each, alternately%n", fusedNs / 1e6 / n, dl4jNs / 1e6 / n, dl4jNs / (double) fusedNs, n);
+        return r;
     }
 
     /** The trainer in local mode (config's workers and averaging frequency), every thread under JFR. */
@@ -378,6 +434,12 @@ final class ProfileBench extends PretextCommand {
         for (Map.Entry<String, Map<String, Object>> e : ((Map<String, Map<String, Object>>) single.get("by_phase")).entrySet()) {
             sb.append(String.format(Locale.ROOT, "| %s | %.1f%% | %.1f |%n", e.getKey(),
                     100 * ((Number) e.getValue().get("share")).doubleValue(), ((Number) e.getValue().get("ms_per_step")).doubleValue()));
+        }
+        if (r.get("batch_norm_comparison") instanceof Map<?, ?> bm) {
+            sb.append(String.format(Locale.ROOT, "%nFit step, alternately on the same minibatches (%s steps each): fused batch"
+                            + " norm + ReLU %.1f ms, DL4J's BatchNormalization + ActivationLayer %.1f ms: %.2fx%n",
+                    bm.get("steps_each"), ((Number) bm.get("fused_ms_per_step")).doubleValue(),
+                    ((Number) bm.get("dl4j_ms_per_step")).doubleValue(), ((Number) bm.get("speedup")).doubleValue()));
         }
         if (r.get("trainer") instanceof Map<?, ?> tm) {
             Map<String, Object> tr = (Map<String, Object>) tm;

@@ -185,7 +185,8 @@ final class StepProfile {
         boolean onednn = any(frames, f -> f.startsWith("org.deeplearning4j.nn.layers.mkldnn."));
         for (String f : frames) {
             if ((f.startsWith("org.deeplearning4j.nn.layers.") && !f.startsWith("org.deeplearning4j.nn.layers.mkldnn."))
-                    || f.startsWith("org.deeplearning4j.nn.graph.vertex.impl.")) {
+                    || f.startsWith("org.deeplearning4j.nn.graph.vertex.impl.")
+                    || f.startsWith("dev.pretext.nn.") && f.contains("Layer.")) {
                 String cls = f.substring(0, f.lastIndexOf('.'));
                 return cls.substring(cls.lastIndexOf('.') + 1) + (onednn ? " (oneDNN)" : "");
             }

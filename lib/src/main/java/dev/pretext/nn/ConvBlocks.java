@@ -7,12 +7,23 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.nd4j.linalg.activations.Activation;
 
 /**
- * The conv / batch-norm / ReLU layers the backbones are made of, each of a kind that has a oneDNN
- * helper (ReLU is a separate layer because DL4J's BatchNormalization applies no activation).
+ * The conv / batch-norm / ReLU layers the backbones are made of. Convolutions run on DL4J's oneDNN
+ * helper; batch norm of a feature map, with the ReLU that follows it, is one {@link FusedBatchNorm}
+ * layer (DL4J's own batch norm and separate ReLU layer took 3.5x its time: README, "Where a training
+ * step goes").
  */
 final class ConvBlocks {
 
+
     private ConvBlocks() {
+    }
+
+    static boolean fused() {
+        String v = System.getProperty(FusedBatchNorm.PROPERTY, "fused");
+        if (!v.equals("fused") && !v.equals("dl4j")) {
+            throw new IllegalArgumentException(FusedBatchNorm.PROPERTY + " is fused or dl4j, got " + v);
+        }
+        return v.equals("fused");
     }
 
     /** Bias-free k x k convolution (BN follows), Kaiming fan-out init; returns {@code name}. */
@@ -27,8 +38,18 @@ final class ConvBlocks {
         return name;
     }
 
-    /** Batch norm with PyTorch's defaults (eps 1e-5, momentum 0.1 = DL4J decay 0.9, gamma 1, beta 0). */
+    /** Batch norm of a feature map with PyTorch's defaults (eps 1e-5, momentum 0.1 = DL4J decay 0.9, gamma 1, beta 0). */
     static String bn(GraphBuilder g, String name, String input) {
+        if (fused()) {
+            g.addLayer(name, FusedBatchNorm.of(false), input);
+        } else {
+            bn1d(g, name, input);
+        }
+        return name;
+    }
+
+    /** Batch norm of a vector (a projector's hidden layer), DL4J's own layer. */
+    static String bn1d(GraphBuilder g, String name, String input) {
         g.addLayer(name, new BatchNormalization.Builder().eps(1e-5).decay(0.9).build(), input);
         return name;
     }
@@ -38,10 +59,16 @@ final class ConvBlocks {
         return name;
     }
 
-    /** conv - BN - ReLU; returns the ReLU's name. */
+    /**
+     * conv - BN - ReLU, the BN and ReLU one {@link FusedBatchNorm} layer named {@code <prefix>_relu}
+     * after its output (the name stage probes and teacher specs use); returns that name.
+     */
     static String convBnRelu(GraphBuilder g, String prefix, String input, int out, int stride) {
         String c = conv(g, prefix + "_conv", input, out, 3, stride);
-        String b = bn(g, prefix + "_bn", c);
-        return relu(g, prefix + "_relu", b);
+        if (!fused()) {
+            return relu(g, prefix + "_relu", bn(g, prefix + "_bn", c));
+        }
+        g.addLayer(prefix + "_relu", FusedBatchNorm.of(true), c);
+        return prefix + "_relu";
     }
 }

@@ -34,7 +34,7 @@ public final class Projector {
                     + hiddenDim + ", out " + outDim);
         }
         g.addLayer(prefix + "_fc1", linear(inDim, hiddenDim, false), input);
-        ConvBlocks.bn(g, prefix + "_bn", prefix + "_fc1");
+        ConvBlocks.bn1d(g, prefix + "_bn", prefix + "_fc1");
         ConvBlocks.relu(g, prefix + "_relu", prefix + "_bn");
         g.addLayer(prefix + "_fc2", linear(hiddenDim, outDim, true), prefix + "_relu");
         return prefix + "_fc2";
@@ -59,7 +59,7 @@ public final class Projector {
             g.addLayer(fc, linear(in, widths[i], end), last);
             last = fc;
             if (!end) {
-                ConvBlocks.bn(g, prefix + "_bn" + (i + 1), fc);
+                ConvBlocks.bn1d(g, prefix + "_bn" + (i + 1), fc);
                 ConvBlocks.relu(g, prefix + "_relu" + (i + 1), prefix + "_bn" + (i + 1));
                 last = prefix + "_relu" + (i + 1);
             }

@@ -95,7 +95,7 @@ class CpuAccelerationTest {
                 assertInstanceOf(MKLDNNConvHelper.class, l.getHelper(), l.getConfig().getLayerName());
                 used.add(install(l, ConvolutionLayer.class, new CountingConvHelper()));
                 conv++;
-            } else if (l instanceof BatchNormalization) {
+            } else if (l instanceof BatchNormalization && !(l instanceof FusedBatchNormLayer)) {
                 assertInstanceOf(MKLDNNBatchNormHelper.class, l.getHelper(), l.getConfig().getLayerName());
                 used.add(countNonNullCalls(l, BatchNormalization.class));
                 bn++;
