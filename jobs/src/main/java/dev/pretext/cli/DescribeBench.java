@@ -16,7 +16,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * {@code bench describe}: the scattering descriptor's images/s, the current {@link Scattering}
@@ -71,7 +70,7 @@ final class DescribeBench extends PretextCommand {
     static Map<String, Object> measure(int n, int size, int warmup, int rounds) {
         ImageRecord[] images = new ImageRecord[n];
         for (int i = 0; i < n; i++) {
-            images[i] = noise("bench-" + i, size, 1000L + i);
+            images[i] = SingleNetworkSteps.noise("bench-" + i, size, 1000L + i);
         }
         Scattering fast = new Scattering();
         ScatteringReference reference = new ScatteringReference();
@@ -121,15 +120,6 @@ final class DescribeBench extends PretextCommand {
         r.put("speedup", fastRate / refRate);
         r.put("max_abs_difference", maxDiff);
         return r;
-    }
-
-    private static ImageRecord noise(String id, int size, long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        byte[] d = new byte[size * size * 3];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = (byte) rng.nextInt(256);
-        }
-        return new ImageRecord(id, "train", 0, -1, size, size, 3, ImageRecord.RAW, d, "bench");
     }
 
     static String table(Map<String, Object> r) {

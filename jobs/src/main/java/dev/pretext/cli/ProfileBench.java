@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.pretext.UserError;
 import dev.pretext.augment.AugmentSpec;
-import dev.pretext.augment.ViewRecipe;
-import dev.pretext.augment.ViewSeeds;
 import dev.pretext.config.ConfigLoader;
 import dev.pretext.config.PretextConfig;
 import dev.pretext.data.ImageRecord;
@@ -42,7 +40,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -134,45 +131,19 @@ final class ProfileBench extends PretextCommand {
 
         PretextMethod method = cfg.method();
         AugmentSpec aug = PretrainStage.augmentSpec(cfg, 32);
-        List<ViewRecipe> recipes = List.copyOf(method.views(aug));
         int total = warmup + steps;
-        List<List<ViewsBatchSource.Example>> batches = new ArrayList<>();
-        for (int s = 0; s < total; s++) {
-            List<ViewsBatchSource.Example> b = new ArrayList<>();
-            for (int i = 0; i < batch; i++) {
-                b.add(new ViewsBatchSource.Example(noise("p" + s + "-" + i, 32, 1000L * s + i), new float[0][]));
-            }
-            batches.add(b);
-        }
+        List<List<ViewsBatchSource.Example>> batches = SingleNetworkSteps.noiseBatches(total, batch);
         System.err.printf(Locale.ROOT, "bench profile: %s, %s width %s, batch %d, %d warm-up + %d timed steps%n",
                 cfg.methodName, cfg.backbone, cfg.width, batch, warmup, steps);
 
         // 1. augmentation alone, then augmentation + assembly, per minibatch
-        long augNs = 0;
-        long asmNs = 0;
-        List<MultiDataSet> mds = new ArrayList<>();
-        for (int s = 0; s < total; s++) {
-            long t0 = System.nanoTime();
-            for (ViewsBatchSource.Example ex : batches.get(s)) {
-                for (int v = 0; v < recipes.size(); v++) {
-                    recipes.get(v).view(ex.image(), ViewSeeds.seed(cfg.seed, ex.image().id(), 0, method.drawIndex(v)));
-                }
-            }
-            long t1 = System.nanoTime();
-            mds.add(ViewsBatchSource.assemble(batches.get(s), 0, recipes, cfg.mean, cfg.std, cfg.seed, method));
-            long t2 = System.nanoTime();
-            if (s >= warmup) {
-                augNs += t1 - t0;
-                asmNs += t2 - t1;
-            }
-        }
-        double augMs = augNs / 1e6 / steps;
-        double asmMs = Math.max(0, asmNs / 1e6 / steps - augMs);
+        SingleNetworkSteps.Assembled assembled = SingleNetworkSteps.assemble(batches, warmup, cfg, method, aug);
+        List<MultiDataSet> mds = assembled.minibatches();
+        double augMs = assembled.augmentationMs();
+        double asmMs = assembled.batchAssemblyMs();
 
         ComputationGraph net = PretrainStage.buildNet(cfg, method, 32, 32, 1000, 0);
-        for (int s = 0; s < warmup; s++) {
-            net.fit(mds.get(s));
-        }
+        SingleNetworkSteps.fit(net, mds, 0, warmup);
         // 2. forward only (training mode)
         long fwdNs = 0;
         for (int s = warmup; s < total; s++) {
@@ -195,12 +166,7 @@ final class ProfileBench extends PretextCommand {
         long gc0 = gcMillis();
         String thread = Thread.currentThread().getName();
         StepProfile rec = StepProfile.start();
-        long fitNs = 0;
-        for (int s = warmup; s < total; s++) {
-            long t0 = System.nanoTime();
-            net.fit(mds.get(s));
-            fitNs += System.nanoTime() - t0;
-        }
+        long fitNs = SingleNetworkSteps.fit(net, mds, warmup, total);
         Path jfr = rec.stop(out.resolve("single-network.jfr"));
         long gcMs = gcMillis() - gc0;
         double fwdMs = fwdNs / 1e6 / steps;
@@ -313,8 +279,7 @@ final class ProfileBench extends PretextCommand {
             JavaRDD<ImageRecord> warmRdd = jsc.parallelize(images.subList(0, workers * batch), workers);
             JavaRDD<ImageRecord> timedRdd = jsc.parallelize(images.subList(workers * batch, need), workers);
             ComputationGraph net = PretrainStage.buildNet(cfg, method, 32, 32, 1000, 0);
-            TrainerSettings settings = TrainerSettings.of(workers, method.rowsPerImage(aug) * batch)
-                    .withAveragingFrequency(per).withSeed(cfg.seed).withHooks(method.stepHooks());
+            TrainerSettings settings = PretrainStage.trainerSettings(cfg, method, aug);
             try (DistributedTrainer t = DistributedTrainers.create(trainer, settings, jsc)) {
                 t.fitEpochChunk(net, new ViewsBatchSource(warmRdd, batch, aug, cfg.mean, cfg.std, cfg.seed, method).epoch(0));
                 ViewsBatchSource src = new ViewsBatchSource(timedRdd, batch, aug, cfg.mean, cfg.std, cfg.seed, method);
@@ -398,15 +363,6 @@ final class ProfileBench extends PretextCommand {
             ms += Math.max(0, b.getCollectionTime());
         }
         return ms;
-    }
-
-    static ImageRecord noise(String id, int size, long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        byte[] d = new byte[size * size * 3];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = (byte) rng.nextInt(256);
-        }
-        return new ImageRecord(id, "train", 0, -1, size, size, 3, ImageRecord.RAW, d, "bench");
     }
 
     @SuppressWarnings("unchecked")

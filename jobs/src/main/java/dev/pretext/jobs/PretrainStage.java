@@ -145,6 +145,16 @@ public final class PretrainStage {
         return net;
     }
 
+    /**
+     * The trainer's settings for a run: the config's workers, averaging frequency and seed, the
+     * method's per-step hooks, and the minibatch in rows (every source image gives the method's
+     * rows, e.g. two views).
+     */
+    public static TrainerSettings trainerSettings(PretextConfig cfg, PretextMethod method, AugmentSpec augment) {
+        return TrainerSettings.of(cfg.workers, method.rowsPerImage(augment) * cfg.batchSize)
+                .withAveragingFrequency(cfg.averagingFrequency).withSeed(cfg.seed).withHooks(method.stepHooks());
+    }
+
     /** The kNN monitor of the run, or null when {@code eval.monitor.*-images} is 0 or there are no labels. */
     static KnnMonitor knnMonitor(SparkSession spark, PretextConfig cfg, String imagesDir, PretextMethod method) {
         if (cfg.monitorTrainImages == 0 || cfg.monitorTestImages == 0) {
@@ -203,7 +213,6 @@ public final class PretrainStage {
         ImageRecord first = images.take(1).stream().findFirst().orElseThrow(() -> new UserError(
                 "images table " + imagesDir + " has no images in the pre-training splits " + cfg.pretrainSplits));
         AugmentSpec augment = augmentSpec(cfg, first.height());
-        int views = method.rowsPerImage(augment);
         Phase prepare = Phase.start("pretrain", reads ? "joining the images to their representations and caching them"
                 : "preparing the training examples (reading and caching the images)");
         BatchSource source;
@@ -248,8 +257,7 @@ public final class PretrainStage {
                 cfg.maxSeconds > 0 ? ", budget " + (long) cfg.maxSeconds + " s" : "");
         initialise.accept(net);
         MultiDataSet monitor = source.epoch(0).first();
-        TrainerSettings settings = TrainerSettings.of(cfg.workers, views * cfg.batchSize)
-                .withAveragingFrequency(cfg.averagingFrequency).withSeed(cfg.seed).withHooks(method.stepHooks());
+        TrainerSettings settings = trainerSettings(cfg, method, augment);
         try (DistributedTrainer trainer = DistributedTrainers.create(cfg.trainer, settings, jsc)) {
             return TrainingRun.builder()
                     .net(net).source(source).trainer(trainer)

@@ -238,7 +238,7 @@ class CommandLineTest {
         List<String> ingest = complete(file, "bin/pretext", "ingest", "--");
         assertTrue(ingest.containsAll(List.of("--dataset", "--input", "--out", "--on-corrupt", "--conf", "--set")), ingest.toString());
         assertEquals(List.of("--images"), complete(file, "pretext", "pretrain", "--im"));
-        assertEquals(List.of("describe", "ingest"), complete(file, "pretext", "bench", "").stream()
+        assertEquals(List.of("describe", "ingest", "memory", "profile"), complete(file, "pretext", "bench", "").stream()
                 .filter(w -> !w.startsWith("-")).sorted().toList());
     }
 

@@ -380,7 +380,11 @@ public final class TrainingRun {
         return Double.NaN;
     }
 
-    private static JavaRDD<MultiDataSet> partitions(JavaRDD<MultiDataSet> all, int from, int to) {
+    /**
+     * Partitions {@code [from, to)} of an epoch's minibatches: what one chunk of a run fits (bench
+     * feeds its trainers the same way).
+     */
+    public static JavaRDD<MultiDataSet> partitions(JavaRDD<MultiDataSet> all, int from, int to) {
         if (from == 0 && to == all.getNumPartitions()) {
             return all;
         }
