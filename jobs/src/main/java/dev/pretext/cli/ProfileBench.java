@@ -97,6 +97,11 @@ final class ProfileBench extends PretextCommand {
             + " ReLU layers against the fused layer (FusedBatchNorm), alternately on the same minibatches.")
     boolean compareBatchNorm;
 
+    @Option(names = "--compare-convolution", description = "Also time the fit step with DL4J's own convolution layer"
+            + " (which runs each forward convolution again in its backward) against LeanConvolution, alternately on the"
+            + " same minibatches.")
+    boolean compareConvolution;
+
     @Mixin
     ConfigOptions config;
 
@@ -162,13 +167,15 @@ final class ProfileBench extends PretextCommand {
             fbNs += System.nanoTime() - t0;
             net.clear();
         }
-        // 4. the whole fit step, under JFR
+        // 4. the whole fit step: timed without a recording (JFR's native stack sampling slows the
+        //    step measurably), then the same steps again under JFR for the breakdown
         long gc0 = gcMillis();
+        long fitNs = SingleNetworkSteps.fit(net, mds, warmup, total);
+        long gcMs = gcMillis() - gc0;
         String thread = Thread.currentThread().getName();
         StepProfile rec = StepProfile.start();
-        long fitNs = SingleNetworkSteps.fit(net, mds, warmup, total);
+        long recordedNs = SingleNetworkSteps.fit(net, mds, warmup, total);
         Path jfr = rec.stop(out.resolve("single-network.jfr"));
-        long gcMs = gcMillis() - gc0;
         double fwdMs = fwdNs / 1e6 / steps;
         double fbMs = fbNs / 1e6 / steps;
         double fitMs = fitNs / 1e6 / steps;
@@ -188,14 +195,22 @@ final class ProfileBench extends PretextCommand {
         StepProfile.Tally tally = StepProfile.tally(jfr, thread::equals);
         single.put("jfr", jfr.toString());
         single.put("samples", tally.samples);
-        single.put("by_phase", withMs(tally.phases(), fitMs));
+        single.put("fit_step_ms_under_jfr", recordedNs / 1e6 / steps);
+        single.put("by_phase", withMs(tally.phases(), recordedNs / 1e6 / steps));
         single.put("by_leaf", tally.leaves(15));
         result.put("single_network", single);
         System.err.printf(Locale.ROOT, "bench profile: single network: %.1f ms/step = %.1f source images/s (fit %.1f ms)%n",
                 augMs + asmMs + fitMs, batch / ((augMs + asmMs + fitMs) / 1000), fitMs);
 
         if (compareBatchNorm) {
-            result.put("batch_norm_comparison", compareBatchNorm(cfg, method, mds.subList(warmup, total)));
+            result.put("batch_norm_comparison", compareBuilds(cfg, method, mds.subList(warmup, total),
+                    dev.pretext.nn.FusedBatchNorm.PROPERTY, "fused", "dl4j", "fused batch norm + ReLU",
+                    "DL4J's BatchNormalization + ActivationLayer"));
+        }
+        if (compareConvolution) {
+            result.put("convolution_comparison", compareBuilds(cfg, method, mds.subList(warmup, total),
+                    dev.pretext.nn.LeanConvolution.PROPERTY, "lean", "dl4j", "LeanConvolution",
+                    "DL4J's ConvolutionLayer"));
         }
         if (!trainer.equals("none")) {
             result.put("trainer", profileTrainer(cfg, method, out, batches));
@@ -212,20 +227,22 @@ final class ProfileBench extends PretextCommand {
     }
 
     /**
-     * The fit step of the same network built with {@link dev.pretext.nn.FusedBatchNorm} and with DL4J's
-     * BatchNormalization + ActivationLayer, timed alternately (3 rounds) on the same minibatches so
-     * that other load on the machine hits both alike.
+     * The fit step of the same network built twice, with the system property {@code prop} set to
+     * {@code ours} and to {@code theirs} while it is built (FusedBatchNorm or LeanConvolution against
+     * DL4J's layers), timed alternately (3 rounds) on the same minibatches so that other load on the
+     * machine hits both alike.
      */
-    private static Map<String, Object> compareBatchNorm(PretextConfig cfg, PretextMethod method, List<MultiDataSet> mds) {
-        String prop = dev.pretext.nn.FusedBatchNorm.PROPERTY;
+    private static Map<String, Object> compareBuilds(PretextConfig cfg, PretextMethod method, List<MultiDataSet> mds,
+                                                     String prop, String ours, String theirs, String oursName,
+                                                     String theirsName) {
         String before = System.getProperty(prop);
-        ComputationGraph fused;
-        ComputationGraph dl4j;
+        ComputationGraph a;
+        ComputationGraph b;
         try {
-            System.setProperty(prop, "fused");
-            fused = PretrainStage.buildNet(cfg, method, 32, 32, 1000, 0);
-            System.setProperty(prop, "dl4j");
-            dl4j = PretrainStage.buildNet(cfg, method, 32, 32, 1000, 0);
+            System.setProperty(prop, ours);
+            a = PretrainStage.buildNet(cfg, method, 32, 32, 1000, 0);
+            System.setProperty(prop, theirs);
+            b = PretrainStage.buildNet(cfg, method, 32, 32, 1000, 0);
         } finally {
             if (before == null) {
                 System.clearProperty(prop);
@@ -233,30 +250,32 @@ final class ProfileBench extends PretextCommand {
                 System.setProperty(prop, before);
             }
         }
-        fused.fit(mds.get(0));
-        dl4j.fit(mds.get(0));
-        long fusedNs = 0;
-        long dl4jNs = 0;
+        a.fit(mds.get(0));
+        b.fit(mds.get(0));
+        long aNs = 0;
+        long bNs = 0;
         int n = 0;
         for (int round = 0; round < 3; round++) {
             for (MultiDataSet m : mds) {
                 long t0 = System.nanoTime();
-                fused.fit(m);
+                a.fit(m);
                 long t1 = System.nanoTime();
-                dl4j.fit(m);
+                b.fit(m);
                 long t2 = System.nanoTime();
-                fusedNs += t1 - t0;
-                dl4jNs += t2 - t1;
+                aNs += t1 - t0;
+                bNs += t2 - t1;
                 n++;
             }
         }
         Map<String, Object> r = new LinkedHashMap<>();
+        r.put("ours", oursName);
+        r.put("theirs", theirsName);
         r.put("steps_each", n);
-        r.put("fused_ms_per_step", fusedNs / 1e6 / n);
-        r.put("dl4j_ms_per_step", dl4jNs / 1e6 / n);
-        r.put("speedup", dl4jNs / (double) fusedNs);
-        System.err.printf(Locale.ROOT, "bench profile: fit step, fused batch norm %.1f ms, DL4J batch norm + ReLU %.1f ms"
-                + " (%.2fx), %d steps each, alternately%n", fusedNs / 1e6 / n, dl4jNs / 1e6 / n, dl4jNs / (double) fusedNs, n);
+        r.put("ours_ms_per_step", aNs / 1e6 / n);
+        r.put("theirs_ms_per_step", bNs / 1e6 / n);
+        r.put("speedup", bNs / (double) aNs);
+        System.err.printf(Locale.ROOT, "bench profile: fit step, %s %.1f ms, %s %.1f ms (%.2fx), %d steps each,"
+                + " alternately%n", oursName, aNs / 1e6 / n, theirsName, bNs / 1e6 / n, bNs / (double) aNs, n);
         return r;
     }
 
@@ -386,16 +405,20 @@ final class ProfileBench extends PretextCommand {
             sb.append(String.format(Locale.ROOT, "| %s | %s | %s |%n", row[0], fmt(t.get(row[1])), fmt(pt.get(row[1]))));
         }
         sb.append("\nFit step by phase and layer (JFR samples of the training thread, ")
-                .append(single.get("samples")).append(" samples):\n\n| phase | share | ms per step |\n|---|---|---|\n");
+                .append(single.get("samples")).append(String.format(Locale.ROOT, " samples; the same steps again under the"
+                        + " recording, %.1f ms per step, shares of that):%n%n| phase | share | ms per step |%n|---|---|---|%n",
+                        ((Number) single.get("fit_step_ms_under_jfr")).doubleValue()));
         for (Map.Entry<String, Map<String, Object>> e : ((Map<String, Map<String, Object>>) single.get("by_phase")).entrySet()) {
             sb.append(String.format(Locale.ROOT, "| %s | %.1f%% | %.1f |%n", e.getKey(),
                     100 * ((Number) e.getValue().get("share")).doubleValue(), ((Number) e.getValue().get("ms_per_step")).doubleValue()));
         }
-        if (r.get("batch_norm_comparison") instanceof Map<?, ?> bm) {
-            sb.append(String.format(Locale.ROOT, "%nFit step, alternately on the same minibatches (%s steps each): fused batch"
-                            + " norm + ReLU %.1f ms, DL4J's BatchNormalization + ActivationLayer %.1f ms: %.2fx%n",
-                    bm.get("steps_each"), ((Number) bm.get("fused_ms_per_step")).doubleValue(),
-                    ((Number) bm.get("dl4j_ms_per_step")).doubleValue(), ((Number) bm.get("speedup")).doubleValue()));
+        for (String key : List.of("batch_norm_comparison", "convolution_comparison")) {
+            if (r.get(key) instanceof Map<?, ?> bm) {
+                sb.append(String.format(Locale.ROOT, "%nFit step, alternately on the same minibatches (%s steps each): %s"
+                                + " %.1f ms, %s %.1f ms: %.2fx%n", bm.get("steps_each"), bm.get("ours"),
+                        ((Number) bm.get("ours_ms_per_step")).doubleValue(), bm.get("theirs"),
+                        ((Number) bm.get("theirs_ms_per_step")).doubleValue(), ((Number) bm.get("speedup")).doubleValue()));
+            }
         }
         if (r.get("trainer") instanceof Map<?, ?> tm) {
             Map<String, Object> tr = (Map<String, Object>) tm;

@@ -8,7 +8,8 @@ import org.nd4j.linalg.activations.Activation;
 
 /**
  * The conv / batch-norm / ReLU layers the backbones are made of. Convolutions run on DL4J's oneDNN
- * helper; batch norm of a feature map, with the ReLU that follows it, is one {@link FusedBatchNorm}
+ * helper, as {@link LeanConvolution} layers (DL4J's backward ran each one's forward a second time);
+ * batch norm of a feature map, with the ReLU that follows it, is one {@link FusedBatchNorm}
  * layer (DL4J's own batch norm and separate ReLU layer took 3.5x its time: README, "Where a training
  * step goes").
  */
@@ -26,15 +27,27 @@ final class ConvBlocks {
         return v.equals("fused");
     }
 
-    /** Bias-free k x k convolution (BN follows), Kaiming fan-out init; returns {@code name}. */
+    static boolean lean() {
+        String v = System.getProperty(LeanConvolution.PROPERTY, "lean");
+        if (!v.equals("lean") && !v.equals("dl4j")) {
+            throw new IllegalArgumentException(LeanConvolution.PROPERTY + " is lean or dl4j, got " + v);
+        }
+        return v.equals("lean");
+    }
+
+    /**
+     * Bias-free k x k convolution (BN follows), Kaiming fan-out init, as a {@link LeanConvolution}
+     * (DL4J's layer without the second forward in its backward); returns {@code name}.
+     */
     static String conv(GraphBuilder g, String name, String input, int out, int kernel, int stride) {
-        g.addLayer(name, new ConvolutionLayer.Builder(kernel, kernel)
+        ConvolutionLayer c = new ConvolutionLayer.Builder(kernel, kernel)
                 .stride(stride, stride)
                 .nOut(out)
                 .hasBias(false)
                 .activation(Activation.IDENTITY)
                 .weightInit(new KaimingNormalFanOut())
-                .build(), input);
+                .build();
+        g.addLayer(name, lean() ? LeanConvolution.of(c) : c, input);
         return name;
     }
 
