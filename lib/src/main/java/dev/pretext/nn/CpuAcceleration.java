@@ -20,6 +20,18 @@ public final class CpuAcceleration {
 
     public static final String HELPERS_DISABLE_PROPERTY = "org.eclipse.deeplearning4j.helpers.disable";
 
+    /**
+     * The environment variable oneDNN (v2.3, inside libnd4j) reads once, at its first primitive: the
+     * newest instruction set it may use. Pretext's launchers set it to {@link #DEFAULT_MAX_ISA} unless
+     * the user did, and executors inherit the driver's value ({@code spark.executorEnv}). Why: on
+     * AVX-512 CPUs oneDNN picks Winograd kernels ({@code jit_wino_4x3}) for the backward-data of the
+     * 3x3 convolutions, 17.6 ms a call on a resnet18-cifar stage-1 layer against 4.5 ms for the
+     * direct kernel; capped at AVX2 it uses direct kernels throughout, and a SimCLR fit step took
+     * 0.80-0.94x the time (README, "Where a training step goes").
+     */
+    public static final String MAX_ISA_ENV = "DNNL_MAX_CPU_ISA";
+    public static final String DEFAULT_MAX_ISA = "AVX2";
+
     /** The workaround class DL4J looks up by name; referenced here so that it is always compiled and packaged. */
     static final Class<?> LEGACY_ENVIRONMENT = org.nd4j.nativeblas.Nd4jCpu.Environment.class;
 
@@ -37,7 +49,9 @@ public final class CpuAcceleration {
         /** One line for logs. */
         public String describe() {
             if (oneDnnInUse()) {
-                return "ND4J backend " + backend + ": oneDNN layer helpers in use";
+                String isa = System.getenv(MAX_ISA_ENV);
+                return "ND4J backend " + backend + ": oneDNN layer helpers in use, " + MAX_ISA_ENV + " "
+                        + (isa == null || isa.isBlank() ? "not set (every instruction set)" : isa);
             }
             if (!"CPU".equalsIgnoreCase(backend)) {
                 return "ND4J backend " + backend + ": oneDNN helpers not applicable";

@@ -1,5 +1,6 @@
 package dev.pretext.spark;
 
+import dev.pretext.nn.CpuAcceleration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +18,9 @@ import org.apache.spark.SparkConf;
  *       which leaves ND4J/oneDNN single-threaded on every cluster executor. A value the user set is
  *       kept. Without {@code spark.executor.cores} (a standalone executor takes all of its worker's
  *       cores, a number the driver does not know) nothing is set and a note says so.</li>
+ *   <li>{@code spark.executorEnv.DNNL_MAX_CPU_ISA} = the driver's own {@code DNNL_MAX_CPU_ISA}, or
+ *       {@link CpuAcceleration#DEFAULT_MAX_ISA} when the driver has none (see
+ *       {@link CpuAcceleration#MAX_ISA_ENV}: oneDNN's choice of convolution kernels). A value the user set is kept.</li>
  *   <li>{@code spark.executor.extraJavaOptions} gains the DL4J flags the project runs with
  *       ({@link #EXECUTOR_FLAGS}: layer helpers on, Aeron's unblock timeout for the {@code shared}
  *       trainer, Java 17 reflection) where missing; the user's options are kept.</li>
@@ -27,6 +31,7 @@ import org.apache.spark.SparkConf;
 public final class ExecutorSettings {
     public static final String OMP = "spark.executorEnv.OMP_NUM_THREADS";
     public static final String CORES = "spark.executor.cores";
+    public static final String MAX_ISA = "spark.executorEnv." + CpuAcceleration.MAX_ISA_ENV;
     public static final String JAVA_OPTIONS = "spark.executor.extraJavaOptions";
     /** The JVM flags every executor needs (bin/pretext gives the driver the same). */
     public static final List<String> EXECUTOR_FLAGS = List.of(
@@ -43,6 +48,11 @@ public final class ExecutorSettings {
 
     /** What {@link #apply} would add to {@code conf} (nothing it already has is changed). */
     public static Plan plan(SparkConf conf) {
+        return plan(conf, System.getenv(CpuAcceleration.MAX_ISA_ENV));
+    }
+
+    /** {@link #plan(SparkConf)} with the driver's {@code DNNL_MAX_CPU_ISA} given (null: not set). */
+    static Plan plan(SparkConf conf, String driverMaxIsa) {
         Map<String, String> out = new LinkedHashMap<>();
         List<String> notes = new ArrayList<>();
         String master = conf.get("spark.master", "");
@@ -60,6 +70,9 @@ public final class ExecutorSettings {
             } else {
                 out.put(OMP, cores);
             }
+        }
+        if (!conf.contains(MAX_ISA)) {
+            out.put(MAX_ISA, driverMaxIsa == null || driverMaxIsa.isBlank() ? CpuAcceleration.DEFAULT_MAX_ISA : driverMaxIsa.trim());
         }
         String options = conf.get(JAVA_OPTIONS, "").trim();
         StringBuilder more = new StringBuilder(options);

@@ -23,6 +23,7 @@ class ExecutorSettingsTest {
             SparkConf c = conf(master, "spark.executor.cores", "4", "spark.task.cpus", "1");
             assertEquals(List.of(), ExecutorSettings.apply(c), master);
             assertEquals("4", c.get(ExecutorSettings.OMP), master);
+            assertTrue(c.contains(ExecutorSettings.MAX_ISA), master);
             String opts = c.get(ExecutorSettings.JAVA_OPTIONS);
             for (String flag : ExecutorSettings.EXECUTOR_FLAGS) {
                 assertTrue(opts.contains(flag), master + ": " + opts);
@@ -41,6 +42,17 @@ class ExecutorSettingsTest {
                 c.get(ExecutorSettings.JAVA_OPTIONS));
         // applying twice changes nothing more
         assertEquals(Map.of(), ExecutorSettings.plan(c).settings());
+    }
+
+    @Test
+    void executorsGetTheDriversOneDnnInstructionSetCapOrTheDefault() {
+        SparkConf c = conf("yarn", "spark.executor.cores", "2");
+        assertEquals("AVX2", ExecutorSettings.plan(c, null).settings().get(ExecutorSettings.MAX_ISA));
+        assertEquals("AVX2", ExecutorSettings.plan(c, " ").settings().get(ExecutorSettings.MAX_ISA));
+        assertEquals("ALL", ExecutorSettings.plan(c, "ALL").settings().get(ExecutorSettings.MAX_ISA));
+        SparkConf user = conf("yarn", ExecutorSettings.MAX_ISA, "AVX512_CORE");
+        assertFalse(ExecutorSettings.plan(user, "ALL").settings().containsKey(ExecutorSettings.MAX_ISA), "the user's value is kept");
+        assertEquals("spark.executorEnv.DNNL_MAX_CPU_ISA", ExecutorSettings.MAX_ISA);
     }
 
     @Test
