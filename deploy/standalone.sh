@@ -18,6 +18,8 @@
 #   PRETEXT_MASTER_PORT      master RPC port (default 7077); PRETEXT_MASTER_WEBUI_PORT (default 8080; 0 = any free)
 #   PRETEXT_WORKER_CORES     cores each worker offers (default 1); PRETEXT_WORKER_MEMORY (default 2g)
 #   PRETEXT_EXECUTOR_MEMORY  spark.executor.memory written to conf/spark-defaults.conf (default 1g)
+#   PRETEXT_WORKER_CPUS      pin worker i and its executors to the i-th CPU of this list (taskset), e.g. 0,1:
+#                            an executor then gets the cores it is given, as under a cluster's CPU limits
 #   PRETEXT_DAEMON_HEAP      heap of the master and worker JVMs (default 512m; executors are sized by the driver)
 #   PRETEXT_SPARK_CLASSPATH  run master, workers and executors on this classpath instead of the Spark jars
 #                            resolved from Maven (the cluster tests pass their test classpath); executors get
@@ -155,7 +157,17 @@ start() {
   local i
   for ((i = 1; i <= n; i++)); do
     mkdir -p "$state/work-$i"
-    nohup "$java_bin" -Xmx"$heap" "${opens[@]}" -cp "$cp" org.apache.spark.deploy.worker.Worker \
+    # PRETEXT_WORKER_CPUS: worker i (and every executor it starts, which inherits the affinity) runs
+    # on the i-th CPU list of the comma-separated value, like a cgroup CPU limit on a real cluster
+    local pin=()
+    if [ -n "${PRETEXT_WORKER_CPUS:-}" ]; then
+      local cpus
+      IFS=, read -r -a cpus <<< "$PRETEXT_WORKER_CPUS"
+      [ -n "${cpus[$((i - 1))]:-}" ] || die "PRETEXT_WORKER_CPUS=$PRETEXT_WORKER_CPUS names no CPU for worker $i"
+      command -v taskset > /dev/null || die "PRETEXT_WORKER_CPUS needs taskset (util-linux)"
+      pin=(taskset -c "${cpus[$((i - 1))]}")
+    fi
+    nohup "${pin[@]}" "$java_bin" -Xmx"$heap" "${opens[@]}" -cp "$cp" org.apache.spark.deploy.worker.Worker \
       --host 127.0.0.1 --cores "$cores" --memory "$memory" --webui-port 0 --work-dir "$state/work-$i" \
       "$master_url" > "$state/worker-$i.log" 2>&1 < /dev/null &
     echo $! > "$state/worker-$i.pid"

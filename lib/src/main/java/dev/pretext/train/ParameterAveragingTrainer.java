@@ -39,6 +39,9 @@ public final class ParameterAveragingTrainer implements DistributedTrainer {
                 .workerPrefetchNumBatches(settings.prefetchBatches())
                 .saveUpdater(true)
                 .rddTrainingApproach(RDDTrainingApproach.Direct)
+                // SparkFit spreads each chunk evenly over exactly `workers` partitions; DL4J's own
+                // repartitioning would pile a small chunk onto one worker (SparkFit.spreadOver)
+                .repartionData(org.deeplearning4j.spark.api.Repartition.Never)
                 // a chunk of minibatches spills to disk instead of filling the heap (MV-MR at 96x96
                 // carries ~350 MB per minibatch; DL4J's default MEMORY_ONLY_SER killed the JVM)
                 .storageLevel(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK_SER())
