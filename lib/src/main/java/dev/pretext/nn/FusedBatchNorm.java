@@ -1,7 +1,5 @@
 package dev.pretext.nn;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.Collection;
 import java.util.Map;
 
@@ -47,8 +45,7 @@ public class FusedBatchNorm extends BatchNormalization {
      */
     public static FusedBatchNorm of(boolean relu) {
         BatchNormalization template = new BatchNormalization.Builder().eps(1e-5).decay(0.9).build();
-        FusedBatchNorm f = new FusedBatchNorm();
-        copyFields(template, f);
+        FusedBatchNorm f = LayerConfCopy.copy(BatchNormalization.class, template, new FusedBatchNorm());
         f.relu = relu;
         return f;
     }
@@ -93,22 +90,5 @@ public class FusedBatchNorm extends BatchNormalization {
     @Override
     public String toString() {
         return "FusedBatchNorm(relu=" + relu + ", " + super.toString() + ")";
-    }
-
-    /** Every instance field of DL4J's layer configuration classes, from {@code from} to {@code to}. */
-    private static void copyFields(BatchNormalization from, BatchNormalization to) {
-        for (Class<?> c = BatchNormalization.class; c != null && c != Object.class; c = c.getSuperclass()) {
-            for (Field fd : c.getDeclaredFields()) {
-                if (Modifier.isStatic(fd.getModifiers())) {
-                    continue;
-                }
-                try {
-                    fd.setAccessible(true);
-                    fd.set(to, fd.get(from));
-                } catch (IllegalAccessException e) {
-                    throw new IllegalStateException("cannot copy " + fd + " of DL4J's BatchNormalization", e);
-                }
-            }
-        }
     }
 }

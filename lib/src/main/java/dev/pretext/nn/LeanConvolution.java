@@ -1,7 +1,5 @@
 package dev.pretext.nn;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.Collection;
 import java.util.Map;
 
@@ -38,21 +36,7 @@ public class LeanConvolution extends ConvolutionLayer {
 
     /** The same layer as {@code template} (built with DL4J's builder), with this class's implementation. */
     public static LeanConvolution of(ConvolutionLayer template) {
-        LeanConvolution c = new LeanConvolution();
-        for (Class<?> k = ConvolutionLayer.class; k != null && k != Object.class; k = k.getSuperclass()) {
-            for (Field fd : k.getDeclaredFields()) {
-                if (Modifier.isStatic(fd.getModifiers())) {
-                    continue;
-                }
-                try {
-                    fd.setAccessible(true);
-                    fd.set(c, fd.get(template));
-                } catch (IllegalAccessException e) {
-                    throw new IllegalStateException("cannot copy " + fd + " of DL4J's ConvolutionLayer", e);
-                }
-            }
-        }
-        return c;
+        return LayerConfCopy.copy(ConvolutionLayer.class, template, new LeanConvolution());
     }
 
     @Override
